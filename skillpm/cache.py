@@ -1,0 +1,41 @@
+"""Where skillpm keeps what it downloads: one cache per user.
+
+`SKILLPM_CACHE_DIR` overrides the platform's cache dir (platformdirs).
+Layout:  git/<mirror>/  (bare mirrors, one per remote)
+         registry/<host>/index/…  (index files with their ETags)
+         archives/sha256/<hex>.tar.gz
+         backups/  (skills replaced with --force)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("SKILLPM_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("skillpm", appauthor=False))
+
+
+def config_dir() -> Path:
+    """The user's config dir: tokens, global manifest. `SKILLPM_CONFIG_DIR` overrides."""
+    override = os.environ.get("SKILLPM_CONFIG_DIR")
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("skillpm", appauthor=False))
+
+
+def slug(text: str) -> str:
+    """A readable, collision-free folder name for a URL or other key."""
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", text.split("://", 1)[-1]).strip("-.")[:60]
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"{readable}-{digest}" if readable else digest
