@@ -1,0 +1,377 @@
+"""The command line: parse, call an operation, print. No logic lives here.
+
+Exit codes: 0 ok, 1 failure, 2 usage error. Errors are one line on stderr;
+--debug shows the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from skillpm import __version__
+
+app = typer.Typer(
+    name="skillpm",
+    help="A package manager for agent skills: lockfile, semver ranges, dependencies, registries.",
+    no_args_is_help=True,
+    add_completion=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+cache_app = typer.Typer(help="Inspect or clear skillpm's download cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+class _State:
+    debug = False
+    quiet = False
+    verbose = False
+
+
+state = _State()
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _info(message: str) -> None:
+    if not state.quiet:
+        print(message, file=sys.stderr)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"skillpm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and requested data.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail.")] = False,
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")
+    ] = None,
+) -> None:
+    """skillpm: install agent skills with a lockfile, like cargo or uv do for code.
+
+    Example: skillpm init && skillpm add ./skills/my-skill && skillpm verify
+    """
+    state.debug = debug or bool(os.environ.get("SKILLPM_DEBUG"))
+    state.quiet = quiet
+    state.verbose = verbose
+
+
+def _project():
+    from skillpm.ops.project import find_project
+
+    return find_project(Path.cwd())
+
+
+def _print_report(report) -> None:
+    for note in report.notes:
+        _info(f"note: {note}")
+    for w in report.warnings:
+        _info(f"warning: {w}")
+    outcome = report.outcome
+    if outcome is None:
+        return
+    for e in outcome.added:
+        _info(f"  + {e.name} {e.version} -> {e.folder}/")
+    for old, new in outcome.updated:
+        _info(f"  ~ {new.name} {old.version} -> {new.version}")
+    for e in outcome.removed:
+        _info(f"  - {e.name} {e.version}")
+    for st in outcome.kept_modified:
+        _info(f"warning: {st.describe()} (local edits kept; `skillpm install --force` restores the locked files)")
+    for b in outcome.backups:
+        _info(f"note: the replaced copy was kept at {b}")
+    if not outcome.changed:
+        _info("Already up to date.")
+    else:
+        _info(f"Installed {len(outcome.entries)} skill(s).")
+
+
+@app.command()
+def init(
+    install_dir: Annotated[Optional[str], typer.Option("--dir", help="Install dir (default .agents/skills).")] = None,
+) -> None:
+    """Create skills.toml in the current folder.
+
+    Example: skillpm init --dir .claude/skills
+    """
+    from skillpm.ops.sync import init as do_init
+
+    path = do_init(Path.cwd(), install_dir=install_dir)
+    _info(f"Created {path.name}. Next: skillpm add SPEC")
+
+
+@app.command()
+def add(
+    specs: Annotated[list[str], typer.Argument(help="What to add: a registry id, a git URL or a local path.", show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="Replace folders skillpm did not install (a backup is kept).")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; no network.")] = False,
+) -> None:
+    """Add skills to skills.toml, resolve, install and lock them.
+
+    Example: skillpm add ./skills/reviewer docker/basics@^1.0
+    """
+    from skillpm.ops.sync import add as do_add
+
+    _print_report(do_add(_project(), specs, cwd=Path.cwd(), force=force, offline=offline))
+
+
+@app.command()
+def remove(
+    names: Annotated[list[str], typer.Argument(help="Skill names (manifest key, registry id or folder).", show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="Remove even if locally edited (a backup is kept).")] = False,
+) -> None:
+    """Remove skills from skills.toml and from the install dir.
+
+    Example: skillpm remove reviewer
+    """
+    from skillpm.ops.sync import remove as do_remove
+
+    _print_report(do_remove(_project(), names, force=force))
+
+
+@app.command()
+def install(
+    frozen: Annotated[bool, typer.Option("--frozen", help="Install exactly skills.lock; fail if it is out of date.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace locally edited or foreign folders (a backup is kept).")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; no network.")] = False,
+) -> None:
+    """Bring the install dir to skills.lock (resolving first if skills.toml changed).
+
+    Example: skillpm install --frozen
+    """
+    from skillpm.ops.sync import install as do_install
+
+    _print_report(do_install(_project(), frozen=frozen, force=force, offline=offline))
+
+
+@app.command()
+def lock(
+    offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; no network.")] = False,
+) -> None:
+    """Resolve skills.toml and write skills.lock; install nothing.
+
+    Example: skillpm lock
+    """
+    from skillpm.ops.sync import lock as do_lock
+
+    report = do_lock(_project(), offline=offline)
+    for w in report.warnings:
+        _info(f"warning: {w}")
+    _print_changes(report.changes)
+    _info("Wrote skills.lock.")
+
+
+def _print_changes(changes) -> None:
+    for name, old, new in changes:
+        if old is None:
+            _info(f"  + {name} {new}")
+        elif new is None:
+            _info(f"  - {name} {old}")
+        else:
+            _info(f"  ~ {name} {old} -> {new}")
+
+
+@app.command()
+def update(
+    names: Annotated[Optional[list[str]], typer.Argument(help="Skills to update (default: all).", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace locally edited skills (a backup is kept).")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; no network.")] = False,
+) -> None:
+    """Move skills to the newest versions their ranges allow.
+
+    Example: skillpm update docker/basics --dry-run
+    """
+    from skillpm.ops.sync import update as do_update
+
+    report = do_update(_project(), names or [], dry_run=dry_run, force=force, offline=offline)
+    for w in report.warnings:
+        _info(f"warning: {w}")
+    if not report.changes:
+        _info("Nothing to update.")
+    _print_changes(report.changes)
+    if dry_run:
+        _info("Dry run: nothing was changed.")
+    elif report.outcome is not None:
+        for st in report.outcome.kept_modified:
+            _info(f"warning: {st.describe()} (local edits kept)")
+
+
+@app.command("list")
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the installed skills.
+
+    Example: skillpm list --json
+    """
+    from skillpm.ops.inspect import listing
+
+    rows = listing(_project())
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        _info("No skills installed. Add one with `skillpm add SPEC`.")
+        return
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        mark = "" if r["state"] == "ok" else f"  [{r['state']}]"
+        print(f"{r['name']:<{width}}  {r['version']:<12} {r['source']}{mark}")
+
+
+@app.command()
+def verify(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Check every installed skill's files against skills.lock (exit 1 on any mismatch).
+
+    Example: skillpm verify
+    """
+    from skillpm.ops.inspect import verify as do_verify
+
+    result = do_verify(_project())
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        for name, version, st in result.skills:
+            if st.state == "ok":
+                print(f"ok        {name} {version}")
+            else:
+                print(f"{st.state:<9} {name} {version}: {st.describe()}")
+        for folder in result.unexpected_folders:
+            print(f"unexpected {folder}/ (not in skills.lock)")
+        print("verified: all skills match skills.lock" if result.ok else "verify failed: installed files differ from skills.lock")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Skill folders (or SKILL.md files).", show_default=False)],
+    strict: Annotated[bool, typer.Option("--strict", help="Every rule of the spec is an error (as when publishing).")] = False,
+) -> None:
+    """Check skill folders against the Agent Skills specification.
+
+    Example: skillpm validate --strict skills/*
+    """
+    from skillpm.skill import read_skill
+
+    errors = 0
+    for path in paths:
+        folder = path.parent if path.name.lower() == "skill.md" else path
+        _, problems = read_skill(folder, strict=strict)
+        for p in problems:
+            print(f"{p.severity}: {p}" if p.severity == "warning" else str(p), file=sys.stderr if p.severity == "warning" else sys.stdout)
+            errors += p.severity == "error"
+        if not any(p.severity == "error" for p in problems):
+            _info(f"ok: {folder}")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def tree() -> None:
+    """Show the dependency tree of the locked skills.
+
+    Example: skillpm tree
+    """
+    from skillpm.ops.inspect import tree as do_tree
+
+    for line in do_tree(_project()):
+        print(line)
+
+
+@app.command()
+def why(
+    name: Annotated[str, typer.Argument(help="A locked skill.", show_default=False)],
+) -> None:
+    """Show every chain from the project to a skill.
+
+    Example: skillpm why docker/basics
+    """
+    from skillpm.ops.inspect import why as do_why
+
+    chains = do_why(_project(), name)
+    if not chains:
+        from skillpm.errors import SkillpmError
+
+        raise SkillpmError(f"{name!r} is not required by this project", hint="see `skillpm list`")
+    for chain in chains:
+        print(" -> ".join(["the project", *chain]))
+
+
+@cache_app.command("dir")
+def cache_dir_cmd() -> None:
+    """Print the cache folder.
+
+    Example: skillpm cache dir
+    """
+    from skillpm.cache import cache_dir
+
+    print(cache_dir())
+
+
+@cache_app.command("clean")
+def cache_clean() -> None:
+    """Delete everything skillpm cached (it is fetched again when needed).
+
+    Example: skillpm cache clean
+    """
+    import shutil
+
+    from skillpm.cache import cache_dir
+
+    folder = cache_dir()
+    if folder.exists():
+        shutil.rmtree(folder)
+    _info(f"Removed {folder}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: turn every known failure into one line and an exit code."""
+    import click
+
+    from skillpm.errors import SkillpmError
+
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="skillpm", standalone_mode=False)
+    except SkillpmError as e:
+        if state.debug:
+            raise
+        _err(f"error: {e}")
+        sys.exit(e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        _err("aborted")
+        sys.exit(1)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+    except OSError as e:
+        if state.debug:
+            raise
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        _err(f"error: {e.strerror or e}{where}")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,104 @@
+"""Read-only questions about a project: list, verify, tree, why."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from skillpm.installer import SkillStatus
+from skillpm.ops.project import Project
+
+
+@dataclass
+class Verification:
+    skills: list[tuple[str, str, SkillStatus]] = field(default_factory=list)  # name, version, status
+    unexpected_folders: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unexpected_folders and all(st.state == "ok" for _, _, st in self.skills)
+
+    def to_json(self) -> dict:
+        return {
+            "ok": self.ok,
+            "skills": [
+                {"name": n, "version": v, **{k: val for k, val in asdict(st).items() if k != "name"}}
+                for n, v, st in self.skills
+            ],
+            "unexpected_folders": self.unexpected_folders,
+        }
+
+
+def verify(project: Project) -> Verification:
+    """Recompute every installed skill's digest against the lock."""
+    installer = project.installer()
+    result = Verification()
+    for entry in project.locked:
+        result.skills.append((entry.name, entry.version, installer.status(entry)))
+    result.unexpected_folders = installer.unmanaged(project.locked)
+    return result
+
+
+def listing(project: Project) -> list[dict]:
+    installer = project.installer()
+    rows = []
+    direct = _direct_names(project)
+    for e in project.locked:
+        rows.append(
+            {
+                "name": e.name,
+                "version": e.version,
+                "folder": e.folder,
+                "source": e.source,
+                "direct": e.name in direct,
+                "state": installer.status(e).state,
+            }
+        )
+    return rows
+
+
+def _direct_names(project: Project) -> set[str]:
+    from skillpm.spec import RegistrySpec
+
+    return {s.name if isinstance(s, RegistrySpec) else k for k, s in project.manifest.skills.items()}
+
+
+def tree(project: Project) -> list[str]:
+    """The dependency tree as indented lines, cycles marked with (*)."""
+    by_name = project.lock.by_name() if project.lock else {}
+    lines: list[str] = []
+
+    def walk(name: str, depth: int, seen: tuple[str, ...]) -> None:
+        e = by_name.get(name)
+        label = f"{name} {e.version}" if e else f"{name} (not locked)"
+        if name in seen:
+            lines.append("  " * depth + label + " (*)")
+            return
+        lines.append("  " * depth + label)
+        for dep in (e.dependencies if e else []):
+            walk(dep, depth + 1, (*seen, name))
+
+    for name in sorted(_direct_names(project)):
+        walk(name, 0, ())
+    return lines
+
+
+def why(project: Project, target: str) -> list[list[str]]:
+    """Every chain from the project to `target` (by name or folder)."""
+    by_name = project.lock.by_name() if project.lock else {}
+    folders = {e.folder: e.name for e in by_name.values()}
+    target = target if target in by_name else folders.get(target, target)
+    chains: list[list[str]] = []
+
+    def walk(name: str, path: list[str]) -> None:
+        if name in path:
+            return
+        path = [*path, name]
+        if name == target:
+            chains.append(path)
+            return
+        for dep in by_name[name].dependencies if name in by_name else []:
+            walk(dep, path)
+
+    for name in sorted(_direct_names(project)):
+        walk(name, [])
+    return chains

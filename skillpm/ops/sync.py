@@ -1,0 +1,365 @@
+"""The operations that change a project: install, add, remove, lock, update.
+
+Each runs under the install dir's file lock, first finishes or undoes any
+interrupted transaction, and writes manifest, lock and folders in one
+installer transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skillpm.errors import LockfileError, SkillpmError, UsageError
+from skillpm.fs import atomic_write
+from skillpm.installer import Outcome, Planned
+from skillpm.lockfile import LockedSkill, dump_lock
+from skillpm.manifest import edit_skills, spec_to_entry
+from skillpm.ops.project import Project, load_project
+from skillpm.ops.resolve import (
+    UNKNOWN_DIGEST,
+    Resolved,
+    is_pinned,
+    requirement,
+    resolve,
+    spec_identity,
+)
+from skillpm.sources.base import Release, Source
+from skillpm.spec import GitSpec, PathSpec, RegistrySpec, Spec, parse_spec, redact_url
+
+
+@dataclass
+class Report:
+    """What an operation did, for the CLI to print."""
+
+    outcome: Outcome | None = None
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    changes: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # name, old, new
+    stats: object = None
+
+
+@contextlib.contextmanager
+def locked_project(project: Project) -> Iterator[Project]:
+    """Hold the project's lock; undo or finish an interrupted transaction first."""
+    installer = project.installer()
+    with installer.lock():
+        done = installer.recover()
+        fresh = project.reload()
+        if done:
+            fresh.__dict__.setdefault("_notes", []).append(done)
+        yield fresh
+
+
+def _root_key(name: str, spec: Spec) -> str:
+    return spec.name if isinstance(spec, RegistrySpec) else name
+
+
+def lock_drift(project: Project) -> str | None:
+    """Why skills.lock does not satisfy the manifest, or None when it does."""
+    from skillpm.semver import Version
+
+    if project.lock is None:
+        return "there is no skills.lock"
+    by_name = project.lock.by_name()
+    roots = []
+    for name, spec in project.manifest.skills.items():
+        key = _root_key(name, spec)
+        roots.append(key)
+        entry = by_name.get(key)
+        if entry is None:
+            return f"{key} is in {project.manifest.path.name} but not in skills.lock"
+        if not _entry_matches_spec(entry, spec, project.root):
+            return f"{key}: skills.lock has {entry.source} but {project.manifest.path.name} asks for {spec}"
+        if not is_pinned(spec) and not requirement(spec).allows(Version.parse(entry.version)):
+            return f"{key}: locked version {entry.version} does not satisfy {spec.range}"
+    reachable: set[str] = set()
+    stack = list(roots)
+    while stack:
+        name = stack.pop()
+        if name in reachable:
+            continue
+        reachable.add(name)
+        entry = by_name.get(name)
+        if entry is None:
+            return f"{name} is required but not locked"
+        stack.extend(entry.dependencies)
+    extra = sorted(set(by_name) - reachable)
+    if extra:
+        return f"{extra[0]} is locked but nothing in {project.manifest.path.name} requires it"
+    return None
+
+
+def _entry_matches_spec(entry: LockedSkill, spec: Spec, root: Path) -> bool:
+    if isinstance(spec, PathSpec):
+        from skillpm.sources.path import relative_location
+
+        return entry.kind == "path" and entry.location == relative_location((root / Path(spec.path).expanduser()).resolve(), root)
+    if isinstance(spec, GitSpec):
+        if entry.kind != "git" or entry.location != redact_url(spec.url) or (entry.path or "") != spec.path:
+            return False
+        if spec.tag and entry.tag != spec.tag:
+            return False
+        if spec.branch and entry.branch != spec.branch:
+            return False
+        if spec.rev and not (entry.commit or "").startswith(spec.rev):
+            return False
+        return True
+    return entry.kind == "registry"
+
+
+def source_from_lock(entry: LockedSkill, project: Project, *, offline: bool = False) -> tuple[Source, Release]:
+    """Rebuild the source of a lock entry, to fetch exactly what was locked."""
+    from skillpm.semver import Version
+
+    version = Version.parse(entry.version)
+    release = Release(
+        version=version,
+        tag=entry.tag,
+        branch=entry.branch,
+        commit=entry.commit,
+        checksum=entry.checksum,
+        integrity=entry.integrity,
+    )
+    if entry.kind == "path":
+        from skillpm.sources.path import PathSource
+
+        return PathSource(PathSpec(entry.location), project.root), release
+    if entry.kind == "git":
+        from skillpm.sources.git import GitSource
+
+        url = entry.location
+        for spec in project.manifest.skills.values():  # keep any credentials the user wrote
+            if isinstance(spec, GitSpec) and redact_url(spec.url) == entry.location:
+                url = spec.url
+        spec = GitSpec(url=url, path=entry.path or "", tag=entry.tag, branch=entry.branch, rev=entry.commit)
+        return GitSource(spec, offline=offline), release
+    from skillpm.sources.registry import registry_source_from_lock
+
+    return registry_source_from_lock(entry, project, offline=offline), release
+
+
+def _planned_from_lock(project: Project, *, frozen: bool, offline: bool) -> list[Planned]:
+    installer = project.installer()
+    planned = []
+    for entry in project.locked:
+        if entry.kind == "git" and entry.tag:
+            from skillpm.sources.git import check_tag
+
+            check_tag(entry, offline=offline)
+        if entry.kind != "path" and installer.status(entry).state != "missing":
+            planned.append(Planned(entry=entry))  # the installer keeps or reports it
+            continue
+        source, release = source_from_lock(entry, project, offline=offline)
+        planned.append(Planned(entry=entry, source=source, release=release, check_integrity=entry.kind != "path" or frozen))
+    return planned
+
+
+def _write_lock_only(project: Project, entries: list[LockedSkill]) -> None:
+    atomic_write(project.lock_path, dump_lock(entries))
+
+
+def _resolve(project: Project, specs: dict[str, Spec], *, unlock=None, update_all=False, offline=False) -> Resolved:
+    return resolve(
+        specs,
+        root=project.root,
+        registries=project.manifest.registries,
+        locked=project.locked,
+        unlock=unlock,
+        update_all=update_all,
+        offline=offline,
+    )
+
+
+def _apply(project: Project, planned: list[Planned], *, force: bool, manifest_text: str | None = None) -> Outcome:
+    def commit(entries: list[LockedSkill]):
+        writes = [(project.manifest.path, manifest_text)] if manifest_text is not None else []
+        return writes, project.lock_path, dump_lock(entries)
+
+    return project.installer().apply(planned, project.locked, force=force, commit=commit)
+
+
+def install(project: Project, *, frozen: bool = False, force: bool = False, offline: bool = False) -> Report:
+    report = Report()
+    with locked_project(project) as project:
+        report.notes.extend(project.__dict__.get("_notes", []))
+        drift = lock_drift(project)
+        if drift and frozen:
+            raise LockfileError(
+                f"skills.lock is out of date with {project.manifest.path.name}: {drift}",
+                hint="run `skillpm lock` and commit skills.lock; --frozen changes nothing",
+            )
+        if drift:
+            resolved = _resolve(project, project.manifest.skills, offline=offline)
+            report.warnings.extend(resolved.sources.warnings)
+            report.stats = resolved.stats
+            planned = resolved.planned
+        else:
+            planned = _planned_from_lock(project, frozen=frozen, offline=offline)
+        report.outcome = _apply(project, planned, force=force)
+    return report
+
+
+def add(
+    project: Project,
+    spec_texts: list[str],
+    *,
+    cwd: Path,
+    force: bool = False,
+    offline: bool = False,
+) -> Report:
+    report = Report()
+    with locked_project(project) as project:
+        report.notes.extend(project.__dict__.get("_notes", []))
+        new: dict[str, Spec] = {}
+        for text in spec_texts:
+            spec = parse_spec(text)
+            name, spec = _name_new_spec(spec, project, cwd)
+            if name in new and spec_identity(new[name], project.root) != spec_identity(spec, project.root):
+                raise UsageError(f"two specs name the skill {name!r}: {new[name]} and {spec}")
+            new[name] = spec
+        specs = {k: v for k, v in project.manifest.skills.items() if k not in new}
+        specs.update(new)
+        unlock = {_root_key(k, s) for k, s in new.items()}
+        resolved = _resolve(project, specs, unlock=unlock, offline=offline)
+        report.warnings.extend(resolved.sources.warnings)
+        report.stats = resolved.stats
+        versions = {p.entry.name: p.entry.version for p in resolved.planned}
+        set_entries = {}
+        for name, spec in new.items():
+            key, value = spec_to_entry(spec)
+            if isinstance(spec, RegistrySpec) and spec.range is None:
+                value = f"^{versions[spec.name]}"
+            set_entries[key or name] = value
+        text = edit_skills(project.manifest_text, in_pyproject=project.manifest.in_pyproject, set_entries=set_entries)
+        report.outcome = _apply(project, resolved.planned, force=force, manifest_text=text)
+    return report
+
+
+def _name_new_spec(spec: Spec, project: Project, cwd: Path) -> tuple[str, Spec]:
+    if isinstance(spec, PathSpec):
+        from skillpm.skill import load_skill
+        from skillpm.sources.path import relative_location
+
+        folder = (cwd / Path(spec.path).expanduser()).resolve()
+        if not folder.is_dir():
+            raise UsageError(f"{spec.path}: no such folder", hint="give the path of a folder holding a SKILL.md")
+        info, _ = load_skill(folder)
+        return info.name, PathSpec(relative_location(folder, project.root))
+    return spec.name, spec
+
+
+def remove(project: Project, names: list[str], *, force: bool = False, offline: bool = False) -> Report:
+    report = Report()
+    with locked_project(project) as project:
+        keys = _manifest_keys(project, names)
+        specs = {k: v for k, v in project.manifest.skills.items() if k not in keys}
+        resolved = _resolve(project, specs, offline=offline)
+        report.warnings.extend(resolved.sources.warnings)
+        text = edit_skills(project.manifest_text, in_pyproject=project.manifest.in_pyproject, remove=keys)
+        report.outcome = _apply(project, resolved.planned, force=force, manifest_text=text)
+    return report
+
+
+def _manifest_keys(project: Project, names: list[str]) -> list[str]:
+    folders = {e.name: e.folder for e in project.locked}
+    keys = []
+    for wanted in names:
+        match = [
+            k
+            for k, s in project.manifest.skills.items()
+            if wanted in (k, _root_key(k, s), folders.get(_root_key(k, s)))
+        ]
+        if not match:
+            known = ", ".join(sorted(project.manifest.skills)) or "none"
+            raise UsageError(f"{wanted!r} is not in {project.manifest.path.name} (its skills: {known})")
+        keys.extend(match)
+    return keys
+
+
+def lock(project: Project, *, offline: bool = False) -> Report:
+    """Resolve and write skills.lock; install nothing."""
+    report = Report()
+    with locked_project(project) as project:
+        resolved = _resolve(project, project.manifest.skills, offline=offline)
+        report.warnings.extend(resolved.sources.warnings)
+        report.stats = resolved.stats
+        entries = learn_digests(resolved.planned)
+        _write_lock_only(project, entries)
+        report.changes = _diff(project.locked, entries)
+    return report
+
+
+def learn_digests(planned: list[Planned]) -> list[LockedSkill]:
+    """Fetch what the lock needs a digest for, into a temporary folder."""
+    from skillpm.digest import tree_digest
+
+    entries = []
+    with tempfile.TemporaryDirectory(prefix="skillpm-lock-") as tmp:
+        for i, plan in enumerate(planned):
+            entry = plan.entry
+            if (entry.integrity == UNKNOWN_DIGEST or not plan.check_integrity) and plan.source is not None:
+                dest = Path(tmp) / str(i)
+                plan.source.materialize(plan.release, dest)
+                entry = entry.model_copy(update={"integrity": tree_digest(dest)})
+            entries.append(entry)
+    return entries
+
+
+def update(project: Project, names: list[str], *, dry_run: bool = False, force: bool = False, offline: bool = False) -> Report:
+    report = Report()
+    with locked_project(project) as project:
+        if names:
+            known = {e.name for e in project.locked} | {_root_key(k, s) for k, s in project.manifest.skills.items()}
+            folders = {e.folder: e.name for e in project.locked}
+            unlock = set()
+            for n in names:
+                if n in known:
+                    unlock.add(n)
+                elif n in folders:
+                    unlock.add(folders[n])
+                else:
+                    raise UsageError(f"{n!r} is not a skill of this project", hint="see `skillpm list`")
+            resolved = _resolve(project, project.manifest.skills, unlock=unlock, offline=offline)
+        else:
+            resolved = _resolve(project, project.manifest.skills, update_all=True, offline=offline)
+        report.warnings.extend(resolved.sources.warnings)
+        report.stats = resolved.stats
+        new_entries = [p.entry for p in resolved.planned]
+        report.changes = _diff(project.locked, new_entries)
+        if not dry_run:
+            report.outcome = _apply(project, resolved.planned, force=force)
+    return report
+
+
+def _diff(old: list[LockedSkill], new: list[LockedSkill]) -> list[tuple[str, str | None, str | None]]:
+    before = {e.name: e for e in old}
+    after = {e.name: e for e in new}
+    changes = []
+    for name in sorted(set(before) | set(after)):
+        a, b = before.get(name), after.get(name)
+        if a is None or b is None or a.version != b.version or (a.commit and b.commit and a.commit != b.commit):
+            changes.append((name, _label(a), _label(b)))
+    return changes
+
+
+def _label(e: LockedSkill | None) -> str | None:
+    if e is None:
+        return None
+    return f"{e.version} ({e.commit[:12]})" if e.commit else e.version
+
+
+def init(root: Path, *, install_dir: str | None = None) -> Path:
+    from skillpm.manifest import DEFAULT_INSTALL_DIR, MANIFEST_NAME, initial_text
+
+    path = root / MANIFEST_NAME
+    if path.exists():
+        raise SkillpmError(f"{path} already exists", hint="edit it, or use `skillpm add` to add skills")
+    atomic_write(path, initial_text(install_dir or DEFAULT_INSTALL_DIR))
+    return path
+
+
+__all__ = ["Report", "add", "init", "install", "lock", "lock_drift", "load_project", "remove", "update"]

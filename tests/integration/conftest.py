@@ -1,0 +1,78 @@
+"""Integration fixtures: a real skillpm process on real folders.
+
+`cli` runs the installed entry point (`python -m skillpm`) in a subprocess with
+an isolated HOME, config and cache, so tests never touch the user's files.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Result:
+    rc: int
+    out: str
+    err: str
+
+    def __repr__(self) -> str:  # shown by pytest on failure
+        return f"Result(rc={self.rc})\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SKILLPM_", "GIT_"))}
+    env.update(
+        HOME=str(home),
+        SKILLPM_CACHE_DIR=str(tmp_path / "cache"),
+        SKILLPM_CONFIG_DIR=str(tmp_path / "config"),
+        GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_TERMINAL_PROMPT="0",
+        NO_COLOR="1",
+        PYTHONPATH=str(REPO_ROOT),
+    )
+    return env
+
+
+@pytest.fixture
+def cli(cli_env: dict[str, str], tmp_path: Path):
+    """run(*args, cwd=..., rc=0) -> Result; asserts the exit code unless rc=None."""
+
+    def run(*args: str, cwd: Path | None = None, rc: int | None = 0, timeout: float = 120) -> Result:
+        proc = subprocess.run(
+            [sys.executable, "-m", "skillpm", *args],
+            cwd=cwd or tmp_path,
+            env=cli_env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        if rc is not None:
+            assert proc.returncode == rc, result
+        if "Traceback" in proc.stderr:
+            raise AssertionError(f"traceback on stderr:\n{result}")
+        return result
+
+    return run
+
+
+@pytest.fixture
+def project(tmp_path: Path, cli) -> Path:
+    """An empty project with skills.toml created by `skillpm init`."""
+    root = tmp_path / "project"
+    root.mkdir()
+    cli("init", cwd=root)
+    return root
