@@ -117,7 +117,7 @@ def init(
 
 @app.command()
 def add(
-    specs: Annotated[list[str], typer.Argument(help="What to add: a registry id, a git URL or a local path.", show_default=False)],
+    specs: Annotated[list[str], typer.Argument(help="What to add: a registry id, a git URL or a local path.", show_default=False, metavar="SPEC")],
     force: Annotated[bool, typer.Option("--force", help="Replace folders skillpm did not install (a backup is kept).")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; no network.")] = False,
 ) -> None:
@@ -132,7 +132,7 @@ def add(
 
 @app.command()
 def remove(
-    names: Annotated[list[str], typer.Argument(help="Skill names (manifest key, registry id or folder).", show_default=False)],
+    names: Annotated[list[str], typer.Argument(help="Skill names (manifest key, registry id or folder).", show_default=False, metavar="NAME")],
     force: Annotated[bool, typer.Option("--force", help="Remove even if locally edited (a backup is kept).")] = False,
 ) -> None:
     """Remove skills from skills.toml and from the install dir.
@@ -263,7 +263,7 @@ def verify(
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Skill folders (or SKILL.md files).", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Skill folders (or SKILL.md files).", show_default=False, metavar="PATH")],
     strict: Annotated[bool, typer.Option("--strict", help="Every rule of the spec is an error (as when publishing).")] = False,
 ) -> None:
     """Check skill folders against the Agent Skills specification.
@@ -344,34 +344,27 @@ def cache_clean() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: turn every known failure into one line and an exit code."""
-    import click
+    """Entry point: turn every known failure into one line and an exit code.
 
+    Click's standalone mode handles usage errors (exit 2), --help and Ctrl-C;
+    our own errors surface here as exceptions.
+    """
     from skillpm.errors import SkillpmError
 
     command = typer.main.get_command(app)
     try:
-        code = command.main(args=argv, prog_name="skillpm", standalone_mode=False)
+        command.main(args=argv, prog_name="skillpm")
     except SkillpmError as e:
         if state.debug:
             raise
         _err(f"error: {e}")
         sys.exit(e.exit_code)
-    except click.exceptions.Exit as e:
-        sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        _err("aborted")
-        sys.exit(1)
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        _err("interrupted")
-        sys.exit(130)
     except OSError as e:
         if state.debug:
             raise
         where = f" ({e.filename})" if getattr(e, "filename", None) else ""
         _err(f"error: {e.strerror or e}{where}")
         sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+
+
+from skillpm.cli import registry_cmds as _registry_cmds  # noqa: E402,F401  (registers commands)
