@@ -51,6 +51,14 @@ class DependencyCause(Cause):
 
 
 @dataclass(frozen=True, eq=False)
+class EmptyDependencyCause(Cause):
+    """{p R}: versions R of p depend on q at a range that allows no version at all."""
+
+    dependee: Hashable
+    range: Range
+
+
+@dataclass(frozen=True, eq=False)
 class SelfDependencyCause(Cause):
     """{p V}: version V of p depends on p at a range that excludes V."""
 
@@ -101,28 +109,23 @@ class Incompatibility:
         self.terms: tuple[Term, ...] = tuple(merged.values())
         self.cause = cause
 
-    @property
-    def is_derived(self) -> bool:
-        return isinstance(self.cause, ConflictCause)
-
     def is_failure(self) -> bool:
         """True when this says the root can't be selected: version solving failed."""
         if not self.terms:
             return True
         return len(self.terms) == 1 and self.terms[0].positive and self.terms[0].package is ROOT
 
-    def term_for(self, package: Hashable) -> Term | None:
-        for term in self.terms:
-            if term.package == package:
-                return term
-        return None
-
     def __repr__(self) -> str:
         return "{" + ", ".join(repr(t) for t in self.terms) + "}"
 
 
 def dependency(depender: Hashable, depender_range: Range, dependee: Hashable, dependee_range: Range) -> Incompatibility:
-    """{depender R, not dependee S}."""
+    """{depender R, not dependee S}.
+
+    "not q <empty>" is always true, so a dependency on an empty range (">2 <1")
+    is the one-term {depender R}: those versions can never be selected."""
+    if dependee_range.is_empty():
+        return Incompatibility([Term(depender, depender_range, True)], EmptyDependencyCause(dependee, dependee_range))
     return Incompatibility(
         [Term(depender, depender_range, True), Term(dependee, dependee_range, False)],
         DependencyCause(depender, dependee),

@@ -111,9 +111,6 @@ class PackageLister:
         """Every version already listed for the package (no provider call)."""
         return sorted([*self._candidates.get(package, ()), *self._yanked.get(package, ())])
 
-    def was_listed(self, package: str) -> bool:
-        return package in self._candidates or package in self._missing
-
     # -- preferences --------------------------------------------------------
 
     def is_unlocked(self, package: str) -> bool:
@@ -136,7 +133,3 @@ class PackageLister:
             deps = self._provider.dependencies(package, version)
             self._deps[key] = deps
         return deps
-
-    def has_dependencies(self, package: str, version: Version) -> bool:
-        """True when `dependencies(package, version)` is already cached."""
-        return (package, version) in self._deps

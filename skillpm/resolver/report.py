@@ -18,6 +18,7 @@ from .incompatibility import (
     ROOT,
     ConflictCause,
     DependencyCause,
+    EmptyDependencyCause,
     Incompatibility,
     NotFoundCause,
     NoVersionsCause,
@@ -132,6 +133,11 @@ class Describer:
             return text + self.yanked_note(cause)
         if isinstance(cause, NotFoundCause):
             return f"{terms[0].package} doesn't exist"
+        if isinstance(cause, EmptyDependencyCause):
+            return (
+                f"{self.terse(terms[0], every=True)} depends on {cause.dependee} {cause.range} "
+                "(a range no version can match)"
+            )
         if isinstance(cause, SelfDependencyCause):
             term = terms[0]
             return f"{self.terse(term)} depends on {term.package} {cause.range}"
@@ -231,13 +237,14 @@ class Describer:
         if forbidden.package != ip[1].package or not forbidden.range.allows_all(ip[1].range):
             return None
         cause = latter.cause
-        if isinstance(cause, NoVersionsCause):
-            # "no versions of foo match ^2.0.0" names the range; keep it a clause.
-            return None
         if isinstance(cause, NotFoundCause):
             what = "doesn't exist"
+        elif isinstance(cause, ConflictCause):
+            what = "is forbidden"  # explained by the lines before
         else:
-            what = "is forbidden"
+            # Other external facts ("no versions of foo match ^2.0.0") say
+            # more as their own clause.
+            return None
         return (
             f"{self.terse(ip[0], every=True)} {self._verb(prior)} {self.terse(ip[1])}{_ref(prior_line)} "
             f"which {what}{_ref(latter_line)}"
@@ -245,7 +252,7 @@ class Describer:
 
 
 def _is_availability(incompatibility: Incompatibility) -> bool:
-    return isinstance(incompatibility.cause, (NoVersionsCause, NotFoundCause))
+    return isinstance(incompatibility.cause, (NoVersionsCause, NotFoundCause, EmptyDependencyCause))
 
 
 def _ref(line: int | None) -> str:
@@ -266,7 +273,7 @@ class _Writer:
         self.root = root
         self._count(root)
         if not isinstance(root.cause, ConflictCause):
-            return self.text.describe(root) + "."
+            return f"Because {self.text.describe(root)}, version solving failed."
         self._visit(root)
         return self._format()
 

@@ -165,3 +165,21 @@ def test_failure_carries_the_derivation_root() -> None:
         "Because every version of a depends on b ^2.0.0 and no versions of b match ^2.0.0, a is forbidden.\n"
         "So, because skills.toml depends on a, version solving failed."
     )
+
+
+def test_unrequested_prerelease_in_a_computed_range_is_tried_last() -> None:
+    # A term built by conflict resolution can be a complement, which contains
+    # prereleases no declared range asked for: versions a requirement allows
+    # come first, newest first; the stray prerelease only when nothing else is left.
+    from skillpm.resolver.solver import VersionSolver
+
+    provider = MemoryProvider({"foo": {"1.0.0": {}, "1.1.0": {}, "1.5.0-beta": {}}})
+    solver = VersionSolver({}, provider)
+    computed = Term("foo", R("<1.0.0").complement())  # >=1.0.0 plus every prerelease
+    assert computed.range.allows(V("1.5.0-beta"))
+    solver._asked["foo"] = [R("^1.0.0")]
+    assert solver._pick("foo", computed) == V("1.1.0")
+    only_beta = Term("foo", R("<1.2.0").complement())
+    assert solver._pick("foo", only_beta) == V("1.5.0-beta")
+    solver._asked["foo"].append(R("^1.5.0-beta"))
+    assert solver._pick("foo", computed) == V("1.5.0-beta")

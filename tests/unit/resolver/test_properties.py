@@ -42,6 +42,7 @@ RANGE_POOL = [
     "^2.0.0-rc.1",
     ">=3.0.0",
     "^4.0.0",
+    ">2.0.0 <1.0.0",  # empty
 ]
 
 PROPERTY_SETTINGS = settings(

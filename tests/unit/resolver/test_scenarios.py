@@ -275,6 +275,29 @@ SCENARIOS = [
         mentions=["the project depends on foo and no versions of foo are available"],
     ),
     Scenario(
+        "empty-range-direct",
+        {"foo": ">2.0.0 <1.0.0"},
+        {"foo": {"1.0.0": {}}},
+        explanation=(
+            "Because the project depends on foo >2.0.0 <1.0.0 (a range no version can match), version solving failed."
+        ),
+    ),
+    Scenario(
+        "empty-range-transitive",
+        {"foo": "^1.0.0"},
+        {"foo": {"1.0.0": {"bar": ">2.0.0 <1.0.0"}}, "bar": {"1.0.0": {}}},
+        explanation=(
+            "Because the project depends on foo ^1.0.0 and every version of foo depends on bar >2.0.0 <1.0.0 "
+            "(a range no version can match), version solving failed."
+        ),
+    ),
+    Scenario(
+        "empty-range-avoided-by-older-version",
+        {"foo": "*"},
+        {"foo": {"1.0.0": {}, "2.0.0": {"bar": ">2.0.0 <1.0.0"}}, "bar": {"1.0.0": {}}},
+        expect={"foo": "1.0.0"},
+    ),
+    Scenario(
         "unsatisfiable-chain",
         {"a": "^1.0.0", "d": "^1.0.0"},
         {
