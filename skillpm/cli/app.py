@@ -212,6 +212,32 @@ def update(
             _info(f"warning: {st.describe()} (local edits kept)")
 
 
+@app.command()
+def outdated(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; no network.")] = False,
+) -> None:
+    """Show current, newest-within-range and newest versions of every skill.
+
+    Example: skillpm outdated --json
+    """
+    from skillpm.ops.outdated import outdated as do_outdated
+
+    rows = do_outdated(_project(), offline=offline)
+    if as_json:
+        print(json.dumps([r.to_json() for r in rows], indent=2))
+        return
+    stale = [r for r in rows if r.is_outdated]
+    if not stale:
+        _info("All skills are at their newest versions.")
+        return
+    header = ("name", "current", "in range", "latest")
+    table = [header] + [(r.name, r.current or "-", r.compatible or "-", r.latest or "-") for r in stale]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
 @app.command("list")
 def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -368,3 +394,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 from skillpm.cli import registry_cmds as _registry_cmds  # noqa: E402,F401  (registers commands)
+from skillpm.cli import server_cmds as _server_cmds  # noqa: E402,F401
