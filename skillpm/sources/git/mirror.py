@@ -266,6 +266,8 @@ class Mirror:
                 for key in ("remote.origin.promisor", "remote.origin.partialclonefilter", "extensions.partialclone"):
                     with contextlib.suppress(GitFailed):
                         run_git(["config", "--unset-all", key], git_dir=tmp)
+            if os.path.lexists(self.path):  # debris of an interrupted run (not a mirror)
+                shutil.rmtree(self.path, ignore_errors=True)
             os.replace(tmp, self.path)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

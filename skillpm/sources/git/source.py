@@ -96,6 +96,9 @@ class GitSource(Source):
 
     def _compute_releases(self) -> list[Release]:
         spec = self.spec
+        if spec.rev:
+            # (a lock entry gives the commit plus the tag or branch it came from)
+            return [self._rev_release(spec.rev, tag=spec.tag, branch=spec.branch)]
         refs = self.refs()
         if spec.ref:
             hit = resolve_web_ref(refs, spec.ref, self.path)
@@ -111,9 +114,6 @@ class GitSource(Source):
             if kind == "branch":
                 return [self._branch_release(refs, name)]
             return [self._rev_release(name)]
-        if spec.rev:
-            # (a lock entry gives the commit plus the tag or branch it came from)
-            return [self._rev_release(spec.rev, tag=spec.tag, branch=spec.branch)]
         if spec.tag:
             return [self._tag_release(refs, spec.tag)]
         if spec.branch:
@@ -198,8 +198,11 @@ class GitSource(Source):
             self._infos[commit] = info
         return info
 
-    def _check_declared(self, release: Release) -> None:
-        """Warn (or fail when strict) if SKILL.md's metadata.version disagrees with the tag."""
+    def _check_declared(self, release: Release, raw: str | None = None, *, known: bool = False) -> None:
+        """Warn (or fail when strict) if SKILL.md's metadata.version disagrees with the tag.
+
+        `raw` is the declared version when the caller already has it (`known`).
+        """
         if not release.tag or not release.commit:
             return
         key = f"{release.tag}\0{release.commit}"
@@ -207,8 +210,8 @@ class GitSource(Source):
             return
         from skillpm.semver import InvalidVersion, Version
 
-        info = self._info(release.commit)
-        raw = info.version
+        if not known:
+            raw = self._info(release.commit).version
         if raw:
             try:
                 same = Version.parse(raw) == release.version
@@ -237,8 +240,22 @@ class GitSource(Source):
         if release.commit is None or not FULL_SHA.match(release.commit):
             raise SourceError(f"{self.display_url}: release {release.version} has no full commit id")
         self.mirror.ensure_commit(release.commit)
-        self._check_declared(release)
+        with self._lock:
+            info = self._infos.get(release.commit)
+        if info is not None or not release.tag:
+            self._check_declared(release)
+            self.mirror.export(release.commit, self.path, Path(dest))
+            return
+        # SKILL.md not read yet (installing from a lock): check the exported copy
+        # instead of fetching it separately
         self.mirror.export(release.commit, self.path, Path(dest))
+        try:
+            self._check_declared(release, _declared_version_in(Path(dest)), known=True)
+        except SkillpmError:
+            import shutil
+
+            shutil.rmtree(dest, ignore_errors=True)
+            raise
 
     def candidates(self) -> list[Release]:
         """The releases the spec's range allows (all when it has none), newest first."""
@@ -309,6 +326,21 @@ def read_skill_at(mirror: Mirror, commit: str, path: str, *, folder_name: str | 
     # problems name the temp folder: show the repository location instead
     fixed = [replace(p, path=p.path.replace(str(folder), where)) for p in problems]
     return info, fixed
+
+
+def _declared_version_in(folder: Path) -> str | None:
+    from skillpm.skill import parse_frontmatter
+
+    for name in (SKILL_FILE, "skill.md"):
+        try:
+            text = (folder / name).read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        fm, _body, _problems = parse_frontmatter(text)
+        meta = fm.get("metadata") if isinstance(fm, dict) else None
+        version = meta.get("version") if isinstance(meta, dict) else None
+        return version if isinstance(version, str) else None
+    return None
 
 
 def _declared_name(data: bytes) -> str | None:

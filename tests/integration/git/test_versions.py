@@ -251,3 +251,23 @@ def test_errors_for_missing_skill_and_repo(git_repo, tmp_path):
         source(git_repo.url).releases()
     with pytest.raises(SourceError, match="cannot list the tags and branches"):
         source((tmp_path / "nowhere").as_uri()).releases()
+
+
+def test_mismatch_checked_when_installing_from_a_lock_without_extra_fetch(git_repo, tmp_path):
+    git_repo.write_skill("", "solo", version="1.0.0")
+    git_repo.commit()
+    git_repo.tag("v1.2.0")
+    (rel,) = source(git_repo.url).releases()
+    from skillpm.sources.git import reset_run_state
+
+    reset_run_state()
+    strict = GitSource(GitSpec(url=git_repo.url, tag="v1.2.0", rev=rel.commit), strict=True)
+    with pytest.raises(SourceError, match="declares metadata.version 1.0.0"):
+        strict.materialize(rel, tmp_path / "strict")
+    assert not (tmp_path / "strict").exists()
+    lenient = GitSource(GitSpec(url=git_repo.url, tag="v1.2.0", rev=rel.commit))
+    lenient.materialize(rel, tmp_path / "ok")
+    assert (tmp_path / "ok/SKILL.md").is_file()
+    assert any("tag says 1.2.0" in w for w in lenient.warnings)
+    (again,) = lenient.releases()
+    assert (again.commit, again.tag, str(again.version)) == (rel.commit, "v1.2.0", "1.2.0")
