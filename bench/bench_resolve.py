@@ -118,18 +118,18 @@ def main() -> None:
     built = time.perf_counter() - t0
     baseline, listed = enumerate_once(Universe(universe.data))
 
+    majors: dict[int, int] = {}
     start = time.perf_counter()
     try:
         result = solve(root, universe)
-        outcome = f"solved: {len(result.versions)} packages chosen"
-        stats = result.stats
     except SolveFailure as failure:
+        wall = time.perf_counter() - start
         outcome = "FAILED:\n" + failure.explanation
         stats = failure.stats
-    wall = time.perf_counter() - start
-
-    majors: dict[int, int] = {}
-    if "result" in locals():
+    else:
+        wall = time.perf_counter() - start
+        outcome = f"solved: {len(result.versions)} packages chosen"
+        stats = result.stats
         for v in result.versions.values():
             majors[v.major] = majors.get(v.major, 0) + 1
     print(f"universe: {args.packages} packages x {args.versions} versions ({listed} package versions), built in {built:.2f}s")

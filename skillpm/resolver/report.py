@@ -77,7 +77,7 @@ class Describer:
         v = self.single(package, rng)
         return str(v) if v is not None else str(rng)
 
-    def shown_range(self, package: Hashable, rng: Range) -> str | None:
+    def shown_range(self, package: Hashable, rng: Range, simplify: bool = True) -> str | None:
         """How to write a term's version set; None means "every version".
 
         Ranges people wrote, and the ranges the solver builds for runs of
@@ -93,7 +93,7 @@ class Describer:
         if v is not None:
             return str(v)
         text = str(rng)
-        if "||" not in text and "prerelease" not in text:
+        if not simplify or ("||" not in text and "prerelease" not in text):
             return text
         known = self._known(package)
         inside = [i for i, v in enumerate(known) if rng.allows(v)]
@@ -107,12 +107,15 @@ class Describer:
             bounds.append(f"<{known[hi + 1]}")
         return " ".join(bounds) or None
 
-    def terse(self, term: Term, every: bool = False) -> str:
-        """The package and its version set, without the sign ("foo ^1.0.0")."""
+    def terse(self, term: Term, every: bool = False, *, as_written: bool = False) -> str:
+        """The package and its version set, without the sign ("foo ^1.0.0").
+
+        as_written: the range is a requirement someone declared; print it as
+        declared rather than as the run of versions it selects."""
         package = term.package
         if package is ROOT:
             return self.root_name
-        shown = self.shown_range(package, term.range)
+        shown = self.shown_range(package, term.range, simplify=not as_written)
         if shown is None:
             return f"every version of {package}" if every else str(package)
         return f"{package} {shown}"
@@ -123,7 +126,7 @@ class Describer:
         cause = incompatibility.cause
         terms = incompatibility.terms
         if isinstance(cause, DependencyCause) and len(terms) == 2:
-            return f"{self.terse(terms[0], every=True)} depends on {self.terse(terms[1])}"
+            return f"{self.terse(terms[0], every=True)} depends on {self.terse(terms[1], as_written=True)}"
         if isinstance(cause, NoVersionsCause):
             term = terms[0]
             if self.is_every(term.package, term.range):
@@ -201,6 +204,10 @@ class Describer:
             return None
         return (terms[0], terms[1]) if terms[0].positive else (terms[1], terms[0])
 
+    def _wanted(self, incompatibility: Incompatibility, term: Term) -> str:
+        """The required side of an implication, as declared when it is a dependency."""
+        return self.terse(term, as_written=isinstance(incompatibility.cause, DependencyCause))
+
     @staticmethod
     def _verb(incompatibility: Incompatibility) -> str:
         return "depends on" if isinstance(incompatibility.cause, DependencyCause) else "requires"
@@ -214,7 +221,7 @@ class Describer:
         verb = "depends on" if self._verb(a) == self._verb(b) == "depends on" else "requires"
         return (
             f"{self.terse(ia[0], every=True)} {verb} both "
-            f"{self.terse(ia[1])}{_ref(a_line)} and {self.terse(ib[1])}{_ref(b_line)}"
+            f"{self._wanted(a, ia[1])}{_ref(a_line)} and {self._wanted(b, ib[1])}{_ref(b_line)}"
         )
 
     def _requires_through(self, prior, latter, prior_line, latter_line) -> str | None:
@@ -225,8 +232,8 @@ class Describer:
         if needed.package != provider.package or not provider.range.allows_all(needed.range):
             return None
         return (
-            f"{self.terse(ip[0], every=True)} {self._verb(prior)} {self.terse(needed)}{_ref(prior_line)} "
-            f"which {self._verb(latter)} {self.terse(il[1])}{_ref(latter_line)}"
+            f"{self.terse(ip[0], every=True)} {self._verb(prior)} {self._wanted(prior, needed)}{_ref(prior_line)} "
+            f"which {self._verb(latter)} {self._wanted(latter, il[1])}{_ref(latter_line)}"
         )
 
     def _requires_forbidden(self, prior, latter, prior_line, latter_line) -> str | None:
@@ -246,7 +253,7 @@ class Describer:
             # more as their own clause.
             return None
         return (
-            f"{self.terse(ip[0], every=True)} {self._verb(prior)} {self.terse(ip[1])}{_ref(prior_line)} "
+            f"{self.terse(ip[0], every=True)} {self._verb(prior)} {self._wanted(prior, ip[1])}{_ref(prior_line)} "
             f"which {what}{_ref(latter_line)}"
         )
 

@@ -309,6 +309,19 @@ SCENARIOS = [
         mentions=["a", "b ^1.0.0", "c ^1.0.0", "d ^2.0.0", "d ^1.0.0", "version solving failed"],
     ),
     Scenario(
+        "declared-ranges-are-quoted-as-written",
+        {"foo": "1.0.0 || ^2.0.0", "bar": "^1.0.0"},
+        {
+            "foo": {"1.0.0": {"bar": "^2.0.0 || ^3.0.0"}, "2.0.0": {"bar": "^2.0.0 || ^3.0.0"}},
+            "bar": {"1.0.0": {}, "2.0.0": {}},
+        },
+        explanation=(
+            "Because every version of foo depends on bar ^2.0.0 || ^3.0.0 and the project depends on bar ^1.0.0, "
+            "foo is forbidden.\n"
+            "So, because the project depends on foo 1.0.0 || ^2.0.0, version solving failed."
+        ),
+    ),
+    Scenario(
         "custom-root-name",
         {"foo": "^3.0.0"},
         {"foo": {"1.0.0": {}}},
