@@ -388,10 +388,11 @@ class _IntervalSet:
         return cls(floor, [(floor, None)])
 
     def contains(self, v: Version) -> bool:
+        key = v._key  # compare sort keys directly: this is the solver's hot path
         for lo, hi in self.spans:
-            if v < lo:
+            if key < lo._key:
                 return False
-            if hi is None or v < hi:
+            if hi is None or key < hi._key:
                 return True
         return False
 
