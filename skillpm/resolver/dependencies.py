@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Hashable
 
 from .incompatibility import Incompatibility, SelfDependencyCause, dependency
+from .term import Term
 
 if TYPE_CHECKING:
     from skillpm.semver import Range, Version
@@ -70,16 +71,16 @@ def dependency_incompatibilities(
 
     deps = lister.dependencies(package, version)
     versions = lister.candidates(package)
-    try:
-        index = versions.index(version)
-    except ValueError:  # not selectable (should not happen): describe it alone
-        versions, index = [version], 0
+    index = versions.index(version) if version in versions else None
     out: list[Incompatibility] = []
     for name in sorted(deps):
         rng = deps[name]
         if name == package:
             if not rng.allows(version):
-                out.append(Incompatibility([_term(package, Range.exact(version))], SelfDependencyCause(rng)))
+                out.append(Incompatibility([Term(package, Range.exact(version))], SelfDependencyCause(rng)))
+            continue
+        if index is None:  # not a candidate (the solver never does this): just itself
+            out.append(dependency(package, Range.exact(version), name, rng))
             continue
         lo = hi = index
         while lo > max(0, index - widen) and _declares(lister, package, versions[lo - 1], name, rng):
@@ -93,9 +94,3 @@ def dependency_incompatibilities(
 def _declares(lister: PackageLister, package: str, version: Version, name: Hashable, rng: Range) -> bool:
     other = lister.dependencies(package, version).get(name)
     return other is not None and same_range(other, rng)
-
-
-def _term(package, rng):
-    from .term import Term
-
-    return Term(package, rng, True)
