@@ -46,7 +46,7 @@ RANGE_POOL = [
 ]
 
 PROPERTY_SETTINGS = settings(
-    max_examples=2000,
+    max_examples=1500,
     deadline=None,
     derandomize=True,
     database=None,
@@ -204,7 +204,7 @@ def test_agrees_with_brute_force(case):
     assert second == outcome
 
 
-@settings(PROPERTY_SETTINGS, max_examples=800)
+@settings(PROPERTY_SETTINGS, max_examples=600)
 @given(universes(), st.data())
 def test_locks_never_change_satisfiability(case, data):
     """Locks are preferences: with any lock, the answer (solvable or not) is the
