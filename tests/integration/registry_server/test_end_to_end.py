@@ -51,6 +51,11 @@ def test_publish_with_the_cli_then_install_lock_and_verify_elsewhere(registry_se
     again = cli("publish", "skills/docker/basics", "--registry", srv.url, cwd=author, rc=1)
     assert "already published" in again.err
 
+    found = cli("search", "engine", "--registry", srv.url, cwd=author)
+    assert "docker/engine" in found.out and "docker/basics" not in found.out
+    shown = cli("info", "docker/basics", "--registry", srv.url, cwd=author)
+    assert "1.2.0" in shown.out and "docker/engine@^1.0" in shown.out
+
     index = _get(srv.url + "index/docker/basics").decode()
     assert json.loads(index)["deps"] == {"docker/engine": "^1.0"}
 

@@ -93,6 +93,21 @@ async def test_a_clone_without_the_database_serves_and_searches_again(api, make_
 # ---- static routes ---------------------------------------------------- #
 
 
+async def test_create_app_makes_an_empty_folder_a_registry(tmp_path):
+    import httpx
+
+    app = create_app(tmp_path)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        config = await c.get("/config.json")
+        assert config.status_code == 200 and config.json()["skillpm-registry"] == 1
+        assert (await c.get("/index.json")).json() == {"skillpm-index": 1, "skills": []}
+        assert (await c.get("/api/v1/tokens")).status_code == 401
+        assert (await c.get("/")).status_code == 200
+    assert (tmp_path / ".registry/registry.db").is_file()
+    assert (tmp_path / ".gitignore").read_text() == "/.registry/\n"
+
+
+
 async def test_static_files_have_etags_and_answer_304(api, make_skill):
     assert (await api.publish(make_skill("basics"), "docker/basics")).status_code == 201
     for url, cache in [
