@@ -29,8 +29,12 @@ _MISSING = object()
 
 
 def _applies(options: object) -> bool:
-    """The README's rule: npm's default mode only."""
-    if options is _MISSING or options is False:
+    """The README's rule: npm's default mode only.
+
+    A `null` options argument is node-semver's default mode too (parseOptions(null)
+    returns {}), so those rows apply.
+    """
+    if options is _MISSING or options is False or options is None:
         return True
     if isinstance(options, dict):
         return not options.get("loose") and not options.get("includePrerelease")
