@@ -81,6 +81,7 @@ class Outcome:
     kept_modified: list[SkillStatus] = field(default_factory=list)
     backups: list[Path] = field(default_factory=list)
     entries: list[LockedSkill] = field(default_factory=list)  # final, with learned digests
+    targets: list = field(default_factory=list)  # TargetSync per agent target, synced after the commit (ops/targets.py)
 
     @property
     def changed(self) -> bool:
@@ -96,7 +97,16 @@ class Installer:
     # -- locking and recovery --------------------------------------------
 
     def lock(self):
-        return file_lock(self.state_dir / "lock", what=f"the install dir {self.dir}")
+        """Serialize skillpm runs on this install dir.
+
+        The lock file lives in the cache dir (keyed by the install dir's path),
+        so commands that install nothing, like `skillpm lock`, leave no trace
+        in the project.
+        """
+        from skillpm.cache import cache_dir, slug
+
+        key = slug(str(self.dir.resolve()))
+        return file_lock(cache_dir() / "locks" / f"{key}.lock", what=f"the install dir {self.dir}")
 
     def recover(self) -> str | None:
         """Finish or undo an interrupted transaction. Returns what was done."""

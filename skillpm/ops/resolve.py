@@ -196,7 +196,7 @@ def resolve(
         deps = sorted(provider.dependencies(name, version))
         entry = LockedSkill(
             name=name,
-            folder=skill_folder(source, release, name),
+            folder=skill_folder(source, release),
             version=str(version),
             source=source.lock_source,
             path=getattr(source.spec, "path", None) if isinstance(source.spec, GitSpec) else None,
@@ -230,12 +230,6 @@ def _same_release(a: LockedSkill, b: LockedSkill) -> bool:
     return (a.source, a.path, a.version, a.commit, a.checksum) == (b.source, b.path, b.version, b.commit, b.checksum)
 
 
-def skill_folder(source: Source, release: Release, name: str) -> str:
+def skill_folder(source: Source, release: Release) -> str:
     """The install folder: the skill's SKILL.md name."""
-    get = getattr(source, "skill_name", None)
-    if get is not None:
-        return get(release)
-    info = getattr(source, "info", None)
-    if info is not None:
-        return info.name
-    return name.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return source.skill_name(release)

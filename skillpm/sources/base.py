@@ -56,5 +56,13 @@ class Source(ABC):
     def materialize(self, release: Release, dest: Path) -> None:
         """Write exactly the skill's files into `dest`, which must not exist yet."""
 
+    def skill_name(self, release: Release) -> str:
+        """The SKILL.md `name` of the release: the folder it installs into.
+
+        Sources override this when the name can differ from the spec's default
+        (a repository-root skill, a registry id's last segment).
+        """
+        return self.spec.name.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+
     def close(self) -> None:  # pragma: no cover - optional
         """Release network or cache resources."""

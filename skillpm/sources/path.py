@@ -54,6 +54,9 @@ class PathSource(Source):
     def dependencies(self, release: Release) -> tuple[str, ...]:
         return self.info.dependencies
 
+    def skill_name(self, release: Release) -> str:
+        return self.info.name
+
     def materialize(self, release: Release, dest: Path) -> None:
         copy_skill(self.folder, dest)
 

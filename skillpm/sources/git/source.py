@@ -234,6 +234,12 @@ class GitSource(Source):
         self._check_declared(release)
         return tuple(info.dependencies)
 
+    def skill_name(self, release: Release) -> str:
+        """The SKILL.md `name` at that commit: the folder it installs into."""
+        if release.commit is None:
+            return self.name
+        return self._info(release.commit).name
+
     # ---- installing ----------------------------------------------------------- #
 
     def materialize(self, release: Release, dest: Path) -> None:
