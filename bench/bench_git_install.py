@@ -206,24 +206,43 @@ def main() -> None:
 def cli_rows(tmp: Path, url: str, folders: list[str], results: list[tuple[str, float, str]]) -> None:
     skillpm = [sys.executable, "-m", "skillpm"]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "SKILLPM_CACHE_DIR": str(tmp / "cache-cli"), "NO_COLOR": "1"}
-    probe = subprocess.run([*skillpm, "--help"], capture_output=True, text=True, env=env)
+
+    def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([*skillpm, *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+    probe = cli("--help")
     if probe.returncode != 0 or " add " not in probe.stdout:
-        results.append(("(e)  CLI", 0.0, "skillpm CLI not available: not timed"))
+        why = (probe.stderr.strip().splitlines() or ["no add command"])[-1]
+        results.append(("(e)  CLI", 0.0, f"skillpm CLI not usable ({why}): not timed"))
         return
-    add_help = subprocess.run([*skillpm, "add", "--help"], capture_output=True, text=True, env=env).stdout
-    note = "" if "--all" in add_help else "`add --all` does not exist: the specs are given one by one"
+    note = "" if "--all" in cli("add", "--help").stdout else "`add --all` does not exist: the specs are given one by one"
     project = tmp / "project"
     project.mkdir()
-    run(*skillpm, "init", cwd=project, env=env)
+    cli("init", cwd=project)
     specs = [f"{url}#path={f}" for f in folders]
-    timed(f"(e)  CLI: skillpm add of {len(specs)} git specs, cold cache", results, lambda: run(*skillpm, "add", *specs, cwd=project, env=env) and "", note)
-    installed = [p for p in project.rglob("SKILL.md")]
-    install_dir = installed[0].parent.parent if installed else None
-    if install_dir is not None:
+
+    def step(label: str, *args: str, note: str = "") -> bool:
+        start = time.perf_counter()
+        proc = cli(*args, cwd=project)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            why = (proc.stderr.strip().splitlines() or ["?"])[-1]
+            results.append((label, elapsed, f"FAILED: {why}"))
+            print(f"  {label:<58} failed: {why}", flush=True)
+            return False
+        results.append((label, elapsed, note))
+        print(f"  {label:<58} {elapsed:7.2f}s  {note}", flush=True)
+        return True
+
+    if not step(f"(e)  CLI: skillpm add of {len(specs)} git specs, cold cache", "add", *specs, note=note):
+        return
+    installed = list(project.rglob("SKILL.md"))
+    if installed:
+        install_dir = installed[0].parent.parent
         for child in install_dir.iterdir():
             if child.is_dir() and not child.name.startswith("."):
                 shutil.rmtree(child)
-        timed("(e') CLI: skillpm install from the lock, warm cache", results, lambda: run(*skillpm, "install", cwd=project, env=env) and "")
+        step("(e') CLI: skillpm install from the lock, warm cache", "install")
 
 
 if __name__ == "__main__":

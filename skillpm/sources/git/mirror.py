@@ -99,6 +99,7 @@ class _RunState:
         self.synced: set[Path] = set()
         self.partial: dict[Path, bool] = {}
         self.commits: dict[Path, set[str]] = {}  # known to be in the mirror
+        self.fresh: set[Path] = set()  # partial mirrors created by this run: contents mostly absent
         self.thread_locks: dict[Path, threading.RLock] = {}
         self.depth = threading.local()
 
@@ -116,6 +117,7 @@ def reset_run_state() -> None:
         _RUN.synced.clear()
         _RUN.partial.clear()
         _RUN.commits.clear()
+        _RUN.fresh.clear()
     from skillpm.sources.git import remote
 
     remote.forget_remote_refs()
@@ -201,6 +203,12 @@ class Mirror:
                 _RUN.partial[self.path] = known
         return known
 
+    @property
+    def fresh(self) -> bool:
+        """A partial mirror created by this run: reading file contents will need a fetch,
+        so trying the mirror first is not worth a process."""
+        return self.path in _RUN.fresh and self.partial
+
     def _set_partial(self, value: bool) -> None:
         with _RUN.lock:
             _RUN.partial[self.path] = value
@@ -272,6 +280,9 @@ class Mirror:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         self._set_partial(partial)
+        if partial:
+            with _RUN.lock:
+                _RUN.fresh.add(self.path)
         self._mark_synced()
 
     def _init(self, where: Path) -> None:
@@ -615,13 +626,14 @@ class Mirror:
         where = f"{self.display}#{'path=' + path + '&' if path else ''}rev={commit[:12]}"
         treeish = f"{commit}:{path}" if path else commit
         self._check_attributes()
-        try:
-            return self._archive(treeish, dest, where)
-        except _ArchiveFailed as first:
-            if self.read_trees([f"{commit}:{path}"]).get(f"{commit}:{path}") is None:
-                raise SourceError(f"{where}: no folder {path!r} at that commit") from None
-            if not self.partial:
-                raise SourceError(f"{where}: git archive failed: {first}") from None
+        if not self.fresh:
+            try:
+                return self._archive(treeish, dest, where)
+            except _ArchiveFailed as first:
+                if not self.partial and self.read_trees([f"{commit}:{path}"]).get(f"{commit}:{path}") is not None:
+                    raise SourceError(f"{where}: git archive failed: {first}") from None
+        if self.read_trees([f"{commit}:{path}"]).get(f"{commit}:{path}") is None:
+            raise SourceError(f"{where}: no folder {path!r} at that commit")
         self.ensure_blobs(treeish, what=f"the files of {where}")
         try:
             return self._archive(treeish, dest, where)

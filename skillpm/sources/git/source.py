@@ -298,10 +298,12 @@ def read_skill_at(mirror: Mirror, commit: str, path: str, *, folder_name: str | 
     where = f"{mirror.display}{'#path=' + path if path else ''} at {commit[:12]}"
     prefix = f"{commit}:{path}/" if path else f"{commit}:"
     names = {f: prefix + f for f in (SKILL_FILE, "skill.md", SIDECAR_FILE)}
-    try:  # usually everything is in the mirror already: one process
-        objs = mirror.cat_objects([f"{commit}:{path}", *names.values()])
-    except GitFailed:  # a partial mirror without these file contents yet
-        objs = None
+    objs = None
+    if not mirror.fresh:
+        try:  # usually everything is in the mirror already: one process
+            objs = mirror.cat_objects([f"{commit}:{path}", *names.values()])
+        except GitFailed:  # a partial mirror without these file contents yet
+            objs = None
     if objs is None or objs.get(f"{commit}:{path}") is None:
         entries = mirror.read_trees([f"{commit}:{path}"]).get(f"{commit}:{path}")
         if entries is None:
