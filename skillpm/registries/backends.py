@@ -8,7 +8,6 @@ registry base, or an absolute http(s) URL).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -132,75 +131,76 @@ class HttpBackend:
 class GitBackend:
     """A registry kept in a git repository: the files of its default branch.
 
-    The repository is mirrored (bare, nothing checked out, nothing executed)
-    under cache_dir()/registry/<slug>/mirror.git and fetched once per run;
-    `--offline` uses the mirror as it is.
+    Uses the git sources' cache (skillpm.sources.git.mirror): one bare mirror
+    per remote under cache_dir()/git/, shared with git skill sources, fetched
+    once per run, nothing checked out or executed; file contents are fetched
+    only for the files read (partial mirrors). `--offline` reads the mirror
+    as last fetched.
     """
 
     kind = "git"
 
     def __init__(self, url: str, *, offline: bool = False) -> None:
-        from skillpm.registries.index_cache import registry_cache
-
         self.url = url
         self.offline = offline
-        self.mirror = registry_cache("git+" + url) / "mirror.git"
-        self._synced = False
+        self._commit: str | None = None
+        self._mirror = None
 
-    def _git(self, *args: str, git_dir: Path | None = None, check: bool = True):
-        from skillpm.sources.git.command import GitFailed, run_git
+    @property
+    def mirror(self):
+        from skillpm.sources.git.mirror import Mirror
 
-        try:
-            return run_git(list(args), git_dir=git_dir, urls=[self.url], offline=self.offline)
-        except GitFailed as e:
-            if not check:
-                return None
-            raise SourceError(f"git registry {_shown(self.url)}: {e}") from None
+        if self._mirror is None:
+            self._mirror = Mirror(self.url, offline=self.offline)
+        return self._mirror
+
+    def _fail(self, exc: Exception) -> SourceError:
+        from skillpm.sources.git.mirror import NotCachedError
+
+        if isinstance(exc, NotCachedError):
+            return SourceError(
+                f"offline: the git registry {_shown(self.url)} was never fetched (not in the cache)",
+                hint="run once without --offline to fill the cache",
+            )
+        if isinstance(exc, SourceError):
+            return SourceError(f"git registry {_shown(self.url)}: {exc.message}", hint=exc.hint)
+        return SourceError(f"git registry {_shown(self.url)}: {exc}")
+
+    def head(self) -> str:
+        """The commit of the default branch (fetched once per run)."""
+        if self._commit is None:
+            from skillpm.sources.git.command import GitFailed
+            from skillpm.sources.git.remote import default_branch
+
+            try:
+                self.mirror.sync()
+                branch, commit = default_branch(self.url, offline=self.offline)
+                self.mirror.set_head(branch)
+                self.mirror.ensure_commit(commit)
+            except (SourceError, GitFailed) as e:
+                raise self._fail(e) from None
+            self._commit = commit
+        return self._commit
 
     def sync(self) -> None:
-        """Clone or fetch the mirror (once per run)."""
-        if self._synced:
-            return
-        from skillpm.fs import file_lock
-
-        with file_lock(self.mirror.with_name("mirror.lock"), what=f"the git mirror of {_shown(self.url)}"):
-            if self.offline:
-                if not (self.mirror / "HEAD").exists():
-                    raise SourceError(
-                        f"offline: the git registry {_shown(self.url)} was never fetched",
-                        hint="run once without --offline to fill the cache",
-                    )
-            elif (self.mirror / "HEAD").exists():
-                self._git("fetch", "--prune", "--quiet", "origin", git_dir=self.mirror)
-                self._update_head()
-            else:
-                tmp = self.mirror.with_name(f"mirror.tmp{os.getpid()}")
-                if tmp.exists():
-                    import shutil
-
-                    shutil.rmtree(tmp)
-                tmp.parent.mkdir(parents=True, exist_ok=True)
-                self._git("clone", "--mirror", "--quiet", "--", self.url, str(tmp))
-                os.replace(tmp, self.mirror)
-        self._synced = True
-
-    def _update_head(self) -> None:
-        """Follow the remote's default branch if it changed (best effort)."""
-        proc = self._git("ls-remote", "--symref", "origin", "HEAD", git_dir=self.mirror, check=False)
-        if proc is None:
-            return
-        for line in proc.stdout.decode("utf-8", "replace").splitlines():
-            if line.startswith("ref: ") and line.endswith("\tHEAD"):
-                ref = line[5:].split("\t", 1)[0]
-                self._git("symbolic-ref", "HEAD", ref, git_dir=self.mirror, check=False)
+        self.head()
 
     def read(self, rel: str) -> bytes | None:
         from skillpm.digest import check_relpath
+        from skillpm.sources.git.command import GitFailed
 
         check_relpath(rel)
-        self.sync()
-        proc = self._git("cat-file", "blob", f"HEAD:{rel}", git_dir=self.mirror, check=False)
-        return None if proc is None else proc.stdout
+        commit = self.head()
+        folder, _, name = rel.rpartition("/")
+        try:
+            entries = self.mirror.tree_entries(commit, folder)
+            oid = next((e[2] for e in entries or () if e[3] == name and e[1] == "blob"), None)
+            if oid is None:
+                return None
+            self.mirror.ensure_blobs(f"{commit}:{folder}" if folder else commit, only={oid}, what=f"{rel} of {_shown(self.url)}")
+            return self.mirror.read_blobs([oid])[oid]
+        except (SourceError, GitFailed) as e:
+            raise self._fail(e) from None
 
     def archive(self, ref: str, *, auth: Auth | None, max_bytes: int, label: str) -> bytes:
         if _is_http(ref):

@@ -69,7 +69,7 @@ def test_publish_commits_and_pushes_then_installs(cli, cli_env, project, skill_t
     before = snap(cold)
     cli_env["SKILLPM_CACHE_DIR"] = str(tmp_path / "cold-cache")
     r = cli("install", "--frozen", "--offline", cwd=cold, rc=1)
-    assert "offline" in r.err and "never fetched" in r.err
+    assert "offline" in r.err and "never fetched" in r.err and r.err.count("\n") == 1
     assert snap(cold) == before
 
 
