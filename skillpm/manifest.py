@@ -52,6 +52,8 @@ class Manifest:
     registries: dict[str, str] = field(default_factory=dict)
     install_dir: str = DEFAULT_INSTALL_DIR
     in_pyproject: bool = False
+    targets: list[str] = field(default_factory=list)  # agent targets linked to the install dir (skillpm/targets.py)
+    link: str = "symlink"  # how targets get each skill: "symlink" or "copy"
 
     @property
     def root(self) -> Path:
@@ -130,7 +132,34 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         raise ManifestError(f"{path}: {prefix}install.dir: must be a non-empty path string")
     if Path(install_dir).is_absolute() or ".." in Path(install_dir).parts:
         raise ManifestError(f"{path}: {prefix}install.dir: must be a folder inside the project (no absolute path, no '..')")
-    return Manifest(path=path, skills=skills, registries=registries, install_dir=install_dir, in_pyproject=in_pyproject)
+    targets, link = _install_targets(install, path, prefix)
+    return Manifest(
+        path=path, skills=skills, registries=registries, install_dir=install_dir, in_pyproject=in_pyproject, targets=targets, link=link
+    )
+
+
+def _install_targets(install: dict, path: Path, prefix: str) -> tuple[list[str], str]:
+    """`[install] targets = ["claude-code", ...]` and `link = "symlink" | "copy"`."""
+    from skillpm.targets import LINK_MODES, TARGETS, canonical_name
+
+    unknown = sorted(set(install) - {"dir", "targets", "link"})
+    if unknown:
+        raise ManifestError(f"{path}: {prefix}install.{unknown[0]}: unknown key", hint="known: dir, targets, link")
+    raw = install.get("targets", [])
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        raise ManifestError(f"{path}: {prefix}install.targets: must be a list of agent names like [\"claude-code\", \"cursor\"]")
+    targets: list[str] = []
+    for name in raw:
+        canonical = canonical_name(name)
+        if canonical is None:
+            known = ", ".join(t.name for t in TARGETS)
+            raise ManifestError(f"{path}: {prefix}install.targets: unknown agent {name!r}", hint=f"known: {known}; see `skillpm targets`")
+        if canonical not in targets:
+            targets.append(canonical)
+    link = install.get("link", "symlink")
+    if link not in LINK_MODES:
+        raise ManifestError(f"{path}: {prefix}install.link: must be \"symlink\" or \"copy\" (found {link!r})")
+    return targets, link
 
 
 def _table(data: dict, key: str, path: Path, prefix: str) -> dict[str, Any]:

@@ -69,12 +69,54 @@ def _main(
     state.debug = debug or bool(os.environ.get("SKILLPM_DEBUG"))
     state.quiet = quiet
     state.verbose = verbose
+    from skillpm.cli.output import install_progress
+
+    install_progress(quiet=quiet)
 
 
-def _project():
+GlobalOpt = Annotated[
+    bool, typer.Option("--global", "-g", help="Your own skills (manifest and lock in the config dir, installed under ~), not the project's.")
+]
+
+
+def _project(global_: bool = False, *, create: bool = False, broken_lock_ok: bool = False):
+    if global_:
+        from skillpm.ops.global_scope import ensure_global_manifest, global_project
+
+        if create:
+            made = ensure_global_manifest()
+            if made is not None:
+                path, targets = made
+                _info(f"Created {path} (targets: {', '.join(targets) or 'none yet; see `skillpm targets`'})")
+        return global_project(broken_lock_ok=broken_lock_ok)
     from skillpm.ops.project import find_project
 
-    return find_project(Path.cwd())
+    return find_project(Path.cwd(), broken_lock_ok=broken_lock_ok)
+
+
+def _print_targets(outcome) -> None:
+    from skillpm.ops.targets import summarize
+
+    info, warnings = summarize(getattr(outcome, "targets", []), Path.cwd())
+    for line in info:
+        _info(f"  {line}")
+    for line in warnings:
+        _info(f"warning: {line}")
+
+
+def _print_verbose(report) -> None:
+    if not state.verbose or state.quiet:
+        return
+    stats = getattr(report, "stats", None)
+    if stats is not None:
+        _info(
+            f"resolver: {stats.decisions} decisions, {stats.conflicts} conflicts, {stats.backtracks} backtracks, "
+            f"{stats.provider_calls} source queries in {stats.seconds:.2f}s"
+        )
+    outcome = getattr(report, "outcome", None)
+    for e in outcome.entries if outcome is not None else []:
+        pin = f" @ {e.commit[:12]}" if e.commit else ""
+        _info(f"  {e.name} {e.version} from {e.source}{(' ' + e.path) if e.path else ''}{pin}")
 
 
 def _print_report(report) -> None:
@@ -95,6 +137,8 @@ def _print_report(report) -> None:
         _info(f"warning: {st.describe()} (local edits kept; `skillpm install --force` restores the locked files)")
     for b in outcome.backups:
         _info(f"note: the replaced copy was kept at {b}")
+    _print_targets(outcome)
+    _print_verbose(report)
     if not outcome.changed:
         _info("Already up to date.")
     else:
@@ -120,20 +164,22 @@ def add(
     specs: Annotated[list[str], typer.Argument(help="What to add: a registry id, a git URL or a local path.", show_default=False, metavar="SPEC")],
     force: Annotated[bool, typer.Option("--force", help="Replace folders skillpm did not install (a backup is kept).")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; no network.")] = False,
+    global_: GlobalOpt = False,
 ) -> None:
     """Add skills to skills.toml, resolve, install and lock them.
 
-    Example: skillpm add ./skills/reviewer docker/basics@^1.0
+    Example: skillpm add ./skills/reviewer docker/basics@^1.0   (skillpm add -g ... for your own skills)
     """
     from skillpm.ops.sync import add as do_add
 
-    _print_report(do_add(_project(), specs, cwd=Path.cwd(), force=force, offline=offline))
+    _print_report(do_add(_project(global_, create=True), specs, cwd=Path.cwd(), force=force, offline=offline))
 
 
 @app.command()
 def remove(
     names: Annotated[list[str], typer.Argument(help="Skill names (manifest key, registry id or folder).", show_default=False, metavar="NAME")],
     force: Annotated[bool, typer.Option("--force", help="Remove even if locally edited (a backup is kept).")] = False,
+    global_: GlobalOpt = False,
 ) -> None:
     """Remove skills from skills.toml and from the install dir.
 
@@ -141,7 +187,7 @@ def remove(
     """
     from skillpm.ops.sync import remove as do_remove
 
-    _print_report(do_remove(_project(), names, force=force))
+    _print_report(do_remove(_project(global_), names, force=force))
 
 
 @app.command()
@@ -149,6 +195,7 @@ def install(
     frozen: Annotated[bool, typer.Option("--frozen", help="Install exactly skills.lock; fail if it is out of date.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace locally edited or foreign folders (a backup is kept).")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; no network.")] = False,
+    global_: GlobalOpt = False,
 ) -> None:
     """Bring the install dir to skills.lock (resolving first if skills.toml changed).
 
@@ -156,22 +203,26 @@ def install(
     """
     from skillpm.ops.sync import install as do_install
 
-    _print_report(do_install(_project(), frozen=frozen, force=force, offline=offline))
+    _print_report(do_install(_project(global_, create=True), frozen=frozen, force=force, offline=offline))
 
 
 @app.command()
 def lock(
     offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; no network.")] = False,
+    global_: GlobalOpt = False,
 ) -> None:
-    """Resolve skills.toml and write skills.lock; install nothing.
+    """Resolve skills.toml and write skills.lock; install nothing (a conflicted or broken skills.lock is regenerated).
 
     Example: skillpm lock
     """
     from skillpm.ops.sync import lock as do_lock
 
-    report = do_lock(_project(), offline=offline)
+    report = do_lock(_project(global_, broken_lock_ok=True), offline=offline)
+    for note in report.notes:
+        _info(f"note: {note}")
     for w in report.warnings:
         _info(f"warning: {w}")
+    _print_verbose(report)
     _print_changes(report.changes)
     _info("Wrote skills.lock.")
 
@@ -192,6 +243,7 @@ def update(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace locally edited skills (a backup is kept).")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; no network.")] = False,
+    global_: GlobalOpt = False,
 ) -> None:
     """Move skills to the newest versions their ranges allow.
 
@@ -199,7 +251,7 @@ def update(
     """
     from skillpm.ops.sync import update as do_update
 
-    report = do_update(_project(), names or [], dry_run=dry_run, force=force, offline=offline)
+    report = do_update(_project(global_), names or [], dry_run=dry_run, force=force, offline=offline)
     for w in report.warnings:
         _info(f"warning: {w}")
     if not report.changes:
@@ -210,12 +262,17 @@ def update(
     elif report.outcome is not None:
         for st in report.outcome.kept_modified:
             _info(f"warning: {st.describe()} (local edits kept)")
+        for b in report.outcome.backups:
+            _info(f"note: the replaced copy was kept at {b}")
+        _print_targets(report.outcome)
+    _print_verbose(report)
 
 
 @app.command()
 def outdated(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; no network.")] = False,
+    global_: GlobalOpt = False,
 ) -> None:
     """Show current, newest-within-range and newest versions of every skill.
 
@@ -223,7 +280,7 @@ def outdated(
     """
     from skillpm.ops.outdated import outdated as do_outdated
 
-    rows = do_outdated(_project(), offline=offline)
+    rows = do_outdated(_project(global_), offline=offline)
     if as_json:
         print(json.dumps([r.to_json() for r in rows], indent=2))
         return
@@ -241,6 +298,7 @@ def outdated(
 @app.command("list")
 def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    global_: GlobalOpt = False,
 ) -> None:
     """List the installed skills.
 
@@ -248,7 +306,7 @@ def list_(
     """
     from skillpm.ops.inspect import listing
 
-    rows = listing(_project())
+    rows = listing(_project(global_))
     if as_json:
         print(json.dumps(rows, indent=2))
         return
@@ -264,14 +322,15 @@ def list_(
 @app.command()
 def verify(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    global_: GlobalOpt = False,
 ) -> None:
-    """Check every installed skill's files against skills.lock (exit 1 on any mismatch).
+    """Check every installed skill's files (and agent targets) against skills.lock (exit 1 on any mismatch).
 
     Example: skillpm verify
     """
     from skillpm.ops.inspect import verify as do_verify
 
-    result = do_verify(_project())
+    result = do_verify(_project(global_))
     if as_json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -282,6 +341,9 @@ def verify(
                 print(f"{st.state:<9} {name} {version}: {st.describe()}")
         for folder in result.unexpected_folders:
             print(f"unexpected {folder}/ (not in skills.lock)")
+        for check in getattr(result, "targets", []):
+            for skill, problem in check.problems:
+                print(f"target    {check.target} {skill}: {problem} ({check.folder}/{skill})")
         print("verified: all skills match skills.lock" if result.ok else "verify failed: installed files differ from skills.lock")
     if not result.ok:
         raise typer.Exit(1)
@@ -312,20 +374,29 @@ def validate(
 
 
 @app.command()
-def tree() -> None:
+def tree(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (nested: name, version, dependencies).")] = False,
+    global_: GlobalOpt = False,
+) -> None:
     """Show the dependency tree of the locked skills.
 
-    Example: skillpm tree
+    Example: skillpm tree --json
     """
     from skillpm.ops.inspect import tree as do_tree
 
-    for line in do_tree(_project()):
+    if as_json:
+        from skillpm.ops.inspect import tree_json
+
+        print(json.dumps(tree_json(_project(global_)), indent=2))
+        return
+    for line in do_tree(_project(global_)):
         print(line)
 
 
 @app.command()
 def why(
     name: Annotated[str, typer.Argument(help="A locked skill.", show_default=False)],
+    global_: GlobalOpt = False,
 ) -> None:
     """Show every chain from the project to a skill.
 
@@ -333,7 +404,7 @@ def why(
     """
     from skillpm.ops.inspect import why as do_why
 
-    chains = do_why(_project(), name)
+    chains = do_why(_project(global_), name)
     if not chains:
         from skillpm.errors import SkillpmError
 
@@ -395,3 +466,4 @@ def main(argv: list[str] | None = None) -> None:
 
 from skillpm.cli import registry_cmds as _registry_cmds  # noqa: E402,F401  (registers commands)
 from skillpm.cli import server_cmds as _server_cmds  # noqa: E402,F401
+from skillpm.cli import workspace_cmds as _workspace_cmds  # noqa: E402,F401  (targets, import, new, doctor)

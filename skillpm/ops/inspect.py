@@ -12,10 +12,15 @@ from skillpm.ops.project import Project
 class Verification:
     skills: list[tuple[str, str, SkillStatus]] = field(default_factory=list)  # name, version, status
     unexpected_folders: list[str] = field(default_factory=list)
+    targets: list = field(default_factory=list)  # TargetCheck per configured agent target (skillpm/targets.py)
 
     @property
     def ok(self) -> bool:
-        return not self.unexpected_folders and all(st.state == "ok" for _, _, st in self.skills)
+        return (
+            not self.unexpected_folders
+            and all(st.state == "ok" for _, _, st in self.skills)
+            and all(not t.problems for t in self.targets)
+        )
 
     def to_json(self) -> dict:
         return {
@@ -25,6 +30,7 @@ class Verification:
                 for n, v, st in self.skills
             ],
             "unexpected_folders": self.unexpected_folders,
+            "targets": [t.to_json() for t in self.targets],
         }
 
 
@@ -35,6 +41,9 @@ def verify(project: Project) -> Verification:
     for entry in project.locked:
         result.skills.append((entry.name, entry.version, installer.status(entry)))
     result.unexpected_folders = installer.unmanaged(project.locked)
+    from skillpm.ops.targets import check_project_targets
+
+    result.targets = check_project_targets(project)
     return result
 
 
@@ -80,6 +89,22 @@ def tree(project: Project) -> list[str]:
     for name in sorted(_direct_names(project)):
         walk(name, 0, ())
     return lines
+
+
+def tree_json(project: Project) -> list[dict]:
+    """The dependency tree as nested objects; a skill already on the path is marked "cycle"."""
+    by_name = project.lock.by_name() if project.lock else {}
+
+    def node(name: str, seen: tuple[str, ...]) -> dict:
+        e = by_name.get(name)
+        out: dict = {"name": name, "version": e.version if e else None, "locked": e is not None}
+        if name in seen:
+            out["cycle"] = True
+            return out
+        out["dependencies"] = [node(dep, (*seen, name)) for dep in (e.dependencies if e else [])]
+        return out
+
+    return [node(name, ()) for name in sorted(_direct_names(project))]
 
 
 def why(project: Project, target: str) -> list[list[str]]:

@@ -16,6 +16,10 @@ class Project:
     manifest: Manifest
     manifest_text: str
     lock: Lockfile | None
+    install_root: Path | None = None  # the global scope installs under the home folder, not the manifest's
+    scope: str = "project"  # "project" | "global": which folders of agent targets to use
+    broken_lock_ok: bool = False  # `skillpm lock`: an unreadable skills.lock counts as absent
+    lock_error: str | None = None  # why skills.lock was unreadable (only with broken_lock_ok)
 
     @property
     def root(self) -> Path:
@@ -27,6 +31,8 @@ class Project:
 
     @property
     def install_dir(self) -> Path:
+        if self.install_root is not None:
+            return self.install_root / self.manifest.install_dir
         return self.root / self.manifest.install_dir
 
     @property
@@ -37,10 +43,12 @@ class Project:
         return Installer(self.install_dir)
 
     def reload(self) -> Project:
-        return load_project(self.manifest.path)
+        fresh = load_project(self.manifest.path, broken_lock_ok=self.broken_lock_ok)
+        fresh.install_root, fresh.scope = self.install_root, self.scope
+        return fresh
 
 
-def find_project(cwd: Path | None = None) -> Project:
+def find_project(cwd: Path | None = None, *, broken_lock_ok: bool = False) -> Project:
     start = (cwd or Path.cwd()).resolve()
     path = find_manifest(start)
     if path is None:
@@ -48,10 +56,20 @@ def find_project(cwd: Path | None = None) -> Project:
             f"no {MANIFEST_NAME} in {start} or any parent folder",
             hint="run `skillpm init` to start one here",
         )
-    return load_project(path)
+    return load_project(path, broken_lock_ok=broken_lock_ok)
 
 
-def load_project(manifest_path: Path) -> Project:
+def load_project(manifest_path: Path, *, broken_lock_ok: bool = False) -> Project:
+    """The project at manifest_path. `broken_lock_ok`: an unreadable or conflicted
+    skills.lock is treated as absent (for `skillpm lock`, which regenerates it)."""
+    from skillpm.errors import LockfileError
+
     manifest = load_manifest(manifest_path)
     text = manifest_path.read_text(encoding="utf-8")
-    return Project(manifest=manifest, manifest_text=text, lock=load_lock(manifest.root / LOCK_NAME))
+    try:
+        lock = load_lock(manifest.root / LOCK_NAME)
+    except LockfileError as e:
+        if not broken_lock_ok:
+            raise
+        return Project(manifest=manifest, manifest_text=text, lock=None, broken_lock_ok=True, lock_error=e.message)
+    return Project(manifest=manifest, manifest_text=text, lock=lock, broken_lock_ok=broken_lock_ok)

@@ -163,23 +163,39 @@ def _write_lock_only(project: Project, entries: list[LockedSkill]) -> None:
 
 
 def _resolve(project: Project, specs: dict[str, Spec], *, unlock=None, update_all=False, offline=False) -> Resolved:
-    return resolve(
-        specs,
-        root=project.root,
-        registries=project.manifest.registries,
-        locked=project.locked,
-        unlock=unlock,
-        update_all=update_all,
-        offline=offline,
-    )
+    from skillpm.ops.progress import step
+
+    with step("Resolving"):
+        return resolve(
+            specs,
+            root=project.root,
+            registries=project.manifest.registries,
+            locked=project.locked,
+            unlock=unlock,
+            update_all=update_all,
+            offline=offline,
+        )
 
 
 def _apply(project: Project, planned: list[Planned], *, force: bool, manifest_text: str | None = None) -> Outcome:
+    from skillpm.ops.progress import Ticking, step
+    from skillpm.ops.targets import sync_project_targets
+
     def commit(entries: list[LockedSkill]):
         writes = [(project.manifest.path, manifest_text)] if manifest_text is not None else []
         return writes, project.lock_path, dump_lock(entries)
 
-    return project.installer().apply(planned, project.locked, force=force, commit=commit)
+    planned = [
+        Planned(entry=p.entry, source=Ticking(p.source, p.entry.name), release=p.release, check_integrity=p.check_integrity)
+        if p.source is not None
+        else p
+        for p in planned
+    ]
+    with step("Installing"):
+        outcome = project.installer().apply(planned, project.locked, force=force, commit=commit)
+    # after the commit point: agent targets follow the install dir (failures are reported, not raised)
+    outcome.targets = sync_project_targets(project, outcome.entries)
+    return outcome
 
 
 def install(project: Project, *, frozen: bool = False, force: bool = False, offline: bool = False) -> Report:
@@ -284,6 +300,8 @@ def lock(project: Project, *, offline: bool = False) -> Report:
     """Resolve and write skills.lock; install nothing."""
     report = Report()
     with locked_project(project) as project:
+        if project.lock_error:
+            report.notes.append(f"ignored the unreadable skills.lock ({project.lock_error}); regenerating it from {project.manifest.path.name}")
         resolved = _resolve(project, project.manifest.skills, offline=offline)
         report.warnings.extend(resolved.sources.warnings)
         report.stats = resolved.stats

@@ -1,0 +1,1 @@
+"""Interoperability with other skill installers (`npx skills`, `gh skill`): importing their locks."""

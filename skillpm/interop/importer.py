@@ -1,0 +1,178 @@
+"""`skillpm import`: turn another installer's lock into skills.toml and skills.lock.
+
+Each entry becomes a spec (skills_lock.py says what the files hold):
+
+* a recorded commit (a 40-hex `ref`/`pinnedRef`), or the commit found by
+  looking up the recorded folder tree id (`skillFolderHash`) in the
+  repository's history  ->  `{ git = URL, path = ..., rev = <commit> }`;
+* a recorded branch or tag  ->  `{ git = URL, path = ..., branch|tag = ... }`;
+* nothing recorded  ->  `{ git = URL, path = ... }` (versions from tags, else
+  the default branch);
+* `sourceType = "local"`  ->  `{ path = ... }`.
+
+A missing `skillPath` is found by name among the repository's skills. The
+specs then go through the normal resolve and lock path (the lock pins exact
+commits and digests); nothing is installed: the folders the other tool made
+are not skillpm's, so `skillpm install --force` takes them over (keeping a
+backup). Entries that cannot be mapped are reported with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skillpm.errors import SkillpmError, SourceError
+from skillpm.interop.skills_lock import ForeignSkill, parse_foreign_lock
+from skillpm.spec import GitSpec, PathSpec, Spec, check_git_url, check_ref, redact_url
+
+MAX_HISTORY = 5000
+
+
+@dataclass
+class Imported:
+    key: str  # the skills.toml key
+    foreign: str  # the name in the foreign lock
+    spec: Spec
+    how: str  # how the pin was determined
+
+
+@dataclass
+class ImportReport:
+    kind: str  # "project" | "user"
+    source_file: Path
+    imported: list[Imported] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
+    changes: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def commit_with_tree(url: str, path: str, tree: str, ref: str | None, *, offline: bool = False) -> str | None:
+    """The newest commit whose `path` folder is the git tree `tree` (searching `ref`, else every branch and tag)."""
+    from skillpm.sources.git.command import GitFailed
+    from skillpm.sources.git.mirror import Mirror
+
+    mirror = Mirror(url, offline=offline)
+    mirror.sync()
+    revs = ["--all"]
+    if ref:
+        check_ref(ref)
+        if mirror.resolve_commit(ref):
+            revs = ["--end-of-options", ref]
+    try:
+        out = mirror.git("rev-list", f"--max-count={MAX_HISTORY}", "--missing=allow-any", *revs, *(["--", path] if path else []))
+        commits = out.decode().split()
+        if not commits:
+            return None
+        batch = "".join(f"{c}:{path}\n" if path else f"{c}^{{tree}}\n" for c in commits).encode()
+        lines = mirror.git("cat-file", "--batch-check=%(objectname)", input=batch).decode().splitlines()
+    except GitFailed:
+        return None
+    for commit, line in zip(commits, lines):
+        if line.strip() == tree:
+            return commit
+    return None
+
+
+def _find_path(f: ForeignSkill, *, offline: bool) -> str:
+    from skillpm.sources.git.discovery import discover
+
+    found = discover(GitSpec(url=f.url or ""), f.commit or f.ref, offline=offline)
+    exact = [d for d in found if d.name == f.name] or [d for d in found if (d.path.rsplit("/", 1)[-1] or "") == f.name]
+    if not exact:
+        names = ", ".join(sorted(d.name for d in found)) or "none"
+        raise SourceError(f"no skill named {f.name!r} in {redact_url(f.url or '')} (its skills: {names})")
+    return exact[0].path
+
+
+def map_git(f: ForeignSkill, *, offline: bool = False) -> tuple[GitSpec, str]:
+    """The git spec for one foreign entry and how its pin was found. Raises SkillpmError."""
+    from skillpm.sources.git import GitSource
+    from skillpm.sources.git.remote import remote_refs
+
+    assert f.url is not None
+    url = check_git_url(f.url)
+    if f.ref:
+        check_ref(f.ref)
+    path = f.path if f.path is not None else _find_path(f, offline=offline)
+    commit, how = f.commit, "commit recorded in the lock"
+    if commit is None and f.tree:
+        commit = commit_with_tree(url, path, f.tree, f.ref, offline=offline)
+        how = "commit found from the recorded folder tree id"
+    if commit is not None:
+        spec = GitSpec(url=url, path=path, rev=commit)
+    elif f.ref:
+        refs = remote_refs(url, offline=offline)
+        if f.ref in refs.tags:
+            spec, how = GitSpec(url=url, path=path, tag=f.ref), f"tag {f.ref} (no commit recorded)"
+        elif f.ref in refs.heads:
+            spec, how = GitSpec(url=url, path=path, branch=f.ref), f"branch {f.ref} (no commit recorded)"
+        else:
+            raise SourceError(f"{f.ref!r} is neither a tag nor a branch of {redact_url(url)}")
+    else:
+        spec, how = GitSpec(url=url, path=path), "newest release (no commit recorded)"
+        if f.tree:
+            how = "newest release (the recorded folder tree id is not in the history)"
+    GitSource(spec, offline=offline).releases()  # reachable, and the pin exists
+    return spec, how
+
+
+def map_local(f: ForeignSkill) -> tuple[PathSpec, str]:
+    base = Path(f.local_path or "").expanduser()
+    folder = base / f.path if f.path else base
+    if not (folder / "SKILL.md").is_file():
+        hits = sorted(p.parent for p in base.glob(f"**/{f.name}/SKILL.md")) if base.is_dir() else []
+        if not hits:
+            raise SourceError(f"no SKILL.md for {f.name!r} under {folder}")
+        folder = hits[0]
+    return PathSpec(str(folder.resolve())), "local folder"
+
+
+def import_lock(project, lock_file: Path, *, offline: bool = False) -> ImportReport:  # noqa: ANN001 - Project
+    """Add every mappable entry of `lock_file` to the project's manifest and lock (install nothing)."""
+    from skillpm.fs import atomic_write
+    from skillpm.manifest import edit_skills, spec_to_entry
+    from skillpm.ops.progress import step, tick
+    from skillpm.ops.sync import _diff, _name_new_spec, _resolve, _root_key, _write_lock_only, learn_digests, locked_project
+
+    try:
+        text = lock_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SkillpmError(f"{lock_file}: not found", hint="give the path of a skills-lock.json or .skill-lock.json") from None
+    kind, foreign = parse_foreign_lock(text, str(lock_file))
+    report = ImportReport(kind=kind, source_file=lock_file)
+    with locked_project(project) as project:
+        new: dict[str, Spec] = {}
+        with step("Importing", total=len(foreign)):
+            for f in foreign:
+                tick(f.name)
+                if f.problem:
+                    report.skipped.append((f.name, f.problem))
+                    continue
+                try:
+                    spec, how = map_local(f) if f.source_type == "local" else map_git(f, offline=offline)
+                    key, spec = _name_new_spec(spec, project, project.root)
+                except SkillpmError as e:
+                    report.skipped.append((f.name, str(e)))
+                    continue
+                if key in project.manifest.skills or key in new:
+                    report.skipped.append((f.name, f"{key!r} is already in {project.manifest.path.name}"))
+                    continue
+                new[key] = spec
+                report.imported.append(Imported(key, f.name, spec, how))
+        if not new:
+            return report
+        specs = dict(project.manifest.skills)
+        specs.update(new)
+        resolved = _resolve(project, specs, unlock={_root_key(k, s) for k, s in new.items()}, offline=offline)
+        report.warnings.extend(resolved.sources.warnings)
+        entries = learn_digests(resolved.planned)
+        set_entries = {}
+        for key, spec in new.items():
+            override, value = spec_to_entry(spec)
+            set_entries[override or key] = value
+        manifest_text = edit_skills(project.manifest_text, in_pyproject=project.manifest.in_pyproject, set_entries=set_entries)
+        atomic_write(project.manifest.path, manifest_text)
+        _write_lock_only(project, entries)
+        report.changes = _diff(project.locked, entries)
+    return report

@@ -1,0 +1,104 @@
+"""A project's agent targets: which folders, syncing after a transaction, checking, listing.
+
+The folders come from the table in skillpm/targets.py: a project uses each
+agent's project folder (`.claude/skills` ...), the global scope each agent's
+user folder (`~/.claude/skills` ...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skillpm.ops.project import Project
+from skillpm.targets import TARGETS, TargetCheck, TargetSync, check_targets, get_target, sync_targets
+
+
+def target_dirs(project: Project) -> list[tuple[str, Path]]:
+    """(name, folder) of every target the manifest configures, for the project's scope."""
+    out = []
+    for name in project.manifest.targets:
+        target = get_target(name)
+        folder = target.user_dir() if project.scope == "global" else target.project_dir(project.root)
+        out.append((target.name, folder))
+    return out
+
+
+def sync_project_targets(project: Project, entries) -> list[TargetSync]:  # noqa: ANN001 - LockedSkill list
+    """After a committed transaction: link (or copy) `entries` into every configured target."""
+    return sync_targets(project.install_dir, entries, target_dirs(project), mode=project.manifest.link)
+
+
+def check_project_targets(project: Project) -> list[TargetCheck]:
+    return check_targets(project.install_dir, project.locked, target_dirs(project))
+
+
+def describe(project: Project | None, *, root: Path | None = None) -> list[dict]:
+    """Every known target: configured?, detected?, its project and user folders."""
+    root = project.root if project is not None else root
+    configured = set(project.manifest.targets) if project is not None else set()
+    rows = []
+    for t in TARGETS:
+        project_dir = t.project_dir(root) if root is not None else Path(t.project)
+        user_dir = t.user_dir()
+        row = {
+            "name": t.name,
+            "title": t.title,
+            "configured": t.name in configured,
+            "detected": t.detected(root),
+            "project_dir": str(project_dir),
+            "user_dir": str(user_dir),
+            "config_dir": str(t.config_dir()),
+            "aliases": list(t.aliases),
+            "docs": list(t.docs),
+        }
+        if project is not None and t.name in configured:
+            folder = user_dir if project.scope == "global" else project_dir
+            row["linked_into"] = str(folder)
+            row["is_install_dir"] = _same(folder, project.install_dir)
+        rows.append(row)
+    return rows
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def summarize(results: list[TargetSync], base: Path | None = None) -> tuple[list[str], list[str]]:
+    """(info lines, warning lines) for the CLI."""
+    info, warnings = [], []
+    for r in results:
+        where = _short(r.folder, base)
+        if r.skipped:
+            continue
+        parts = []
+        if r.linked:
+            parts.append(f"linked {len(r.linked)}")
+        if r.copied:
+            parts.append(f"copied {len(r.copied)}")
+        if r.updated:
+            parts.append(f"updated {len(r.updated)}")
+        if r.removed:
+            parts.append(f"removed {len(r.removed)}")
+        if parts:
+            info.append(f"{r.target}: {', '.join(parts)} in {where}/")
+        for p in r.problems:
+            warnings.append(f"{r.target} ({where}/): {p}")
+    return info, warnings
+
+
+def _short(folder: Path, base: Path | None) -> str:
+    import os
+
+    if base is not None:
+        try:
+            rel = os.path.relpath(folder, base)
+        except ValueError:
+            return str(folder)
+        if not rel.startswith(".."):
+            return rel
+    home = str(Path.home())
+    s = str(folder)
+    return "~" + s[len(home):] if s.startswith(home + os.sep) else s
