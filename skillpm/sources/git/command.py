@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -170,16 +169,17 @@ def scrub(text: str, urls: Iterable[str] = ()) -> str:
 # running
 
 
-@dataclass
-class GitFailed(Exception):
-    """A git command exited non-zero. `stderr` is already scrubbed."""
+class GitFailed(SourceError):
+    """A git command exited non-zero. `stderr` is already scrubbed of credentials.
 
-    command: str  # e.g. "fetch"
-    returncode: int
-    stderr: str
+    A SourceError, so an unexpected failure still reaches the user as one line.
+    """
 
-    def __str__(self) -> str:
-        return f"git {self.command} failed (exit {self.returncode}): {self.summary}"
+    def __init__(self, command: str, returncode: int, stderr: str) -> None:
+        self.command = command  # e.g. "fetch"
+        self.returncode = returncode
+        self.stderr = stderr
+        super().__init__(f"git {command} failed (exit {returncode}): {self.summary}")
 
     @property
     def summary(self) -> str:

@@ -286,7 +286,7 @@ class Mirror:
         self._mark_synced()
 
     def _init(self, where: Path) -> None:
-        run_git(["init", "--quiet", "--bare", "--template=", str(where)])
+        run_git(["init", "--quiet", "--bare", "--template=", "--end-of-options", str(where)])
         for key, value in (
             ("remote.origin.fetch", "+refs/heads/*:refs/heads/*"),
             ("remote.origin.tagOpt", "--no-tags"),
