@@ -142,7 +142,7 @@ def source_from_lock(entry: LockedSkill, project: Project, *, offline: bool = Fa
     return registry_source_from_lock(entry, project, offline=offline), release
 
 
-def _planned_from_lock(project: Project, *, frozen: bool, offline: bool) -> list[Planned]:
+def _planned_from_lock(project: Project, *, frozen: bool, offline: bool, force: bool = False) -> list[Planned]:
     installer = project.installer()
     planned = []
     for entry in project.locked:
@@ -150,8 +150,9 @@ def _planned_from_lock(project: Project, *, frozen: bool, offline: bool) -> list
             from skillpm.sources.git import check_tag
 
             check_tag(entry, offline=offline)
-        if entry.kind != "path" and installer.status(entry).state != "missing":
-            planned.append(Planned(entry=entry))  # the installer keeps or reports it
+        state = installer.status(entry).state
+        if entry.kind != "path" and (state == "ok" or (state == "modified" and not force)):
+            planned.append(Planned(entry=entry))  # the installer keeps or reports it (--force: fetch it to restore)
             continue
         source, release = source_from_lock(entry, project, offline=offline)
         planned.append(Planned(entry=entry, source=source, release=release, check_integrity=entry.kind != "path" or frozen))
@@ -214,7 +215,7 @@ def install(project: Project, *, frozen: bool = False, force: bool = False, offl
             report.stats = resolved.stats
             planned = resolved.planned
         else:
-            planned = _planned_from_lock(project, frozen=frozen, offline=offline)
+            planned = _planned_from_lock(project, frozen=frozen, offline=offline, force=force)
         report.outcome = _apply(project, planned, force=force)
     return report
 
