@@ -36,6 +36,7 @@ from skillpm.spec import (
     check_ref,
     normalize_subpath,
     parse_spec,
+    redact_url,
 )
 
 MANIFEST_NAME = "skills.toml"
@@ -265,7 +266,7 @@ def spec_to_entry(spec: Spec) -> tuple[str | None, Any]:
         return spec.name, spec.range or "*"
     if isinstance(spec, PathSpec):
         return None, {"path": spec.path}
-    entry: dict[str, str] = {"git": spec.url}
+    entry: dict[str, str] = {"git": redact_url(spec.url)}  # credentials come from git's helpers
     if spec.path:
         entry["path"] = spec.path
     if spec.range:

@@ -19,13 +19,14 @@ from skillpm import __version__
 app = typer.Typer(
     name="skillpm",
     help="A package manager for agent skills: lockfile, semver ranges, dependencies, registries.",
+    epilog="Example: skillpm init && skillpm add ./skills/my-skill && skillpm verify",
     no_args_is_help=True,
     add_completion=True,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
-cache_app = typer.Typer(help="Inspect or clear skillpm's download cache.", no_args_is_help=True)
+cache_app = typer.Typer(help="Inspect or clear skillpm's download cache.", epilog="Example: skillpm cache dir", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
 
@@ -165,14 +166,49 @@ def add(
     force: Annotated[bool, typer.Option("--force", help="Replace folders skillpm did not install (a backup is kept).")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; no network.")] = False,
     global_: GlobalOpt = False,
+    skill: Annotated[
+        Optional[list[str]], typer.Option("--skill", metavar="NAME", help="From a repository with several skills: add this one (repeatable).")
+    ] = None,
+    all_skills: Annotated[bool, typer.Option("--all", help="From a repository with several skills: add all of them.")] = False,
 ) -> None:
     """Add skills to skills.toml, resolve, install and lock them.
 
     Example: skillpm add ./skills/reviewer docker/basics@^1.0   (skillpm add -g ... for your own skills)
+    Example: skillpm add github:anthropics/skills --skill pdf --skill docx
     """
     from skillpm.ops.sync import add as do_add
 
-    _print_report(do_add(_project(global_, create=True), specs, cwd=Path.cwd(), force=force, offline=offline))
+    choose = _prompt_for_skills if sys.stdin.isatty() and sys.stderr.isatty() else None
+    report = do_add(
+        _project(global_, create=True),
+        specs,
+        cwd=Path.cwd(),
+        force=force,
+        offline=offline,
+        skills=skill,
+        all_skills=all_skills,
+        choose=choose,
+    )
+    _print_report(report)
+
+
+def _prompt_for_skills(where: str, found: list) -> list:
+    """Ask on the terminal which of a repository's skills to add."""
+    from skillpm.errors import UsageError
+
+    _err(f"{where} holds {len(found)} skills:")
+    for i, d in enumerate(found, 1):
+        _err(f"  {i:>2}. {d.name}  ({d.path or 'root'})  {d.version or ''}")
+    answer = typer.prompt("Add which? (numbers or names, comma-separated, or 'all')", err=True).strip()
+    if answer.lower() == "all":
+        return found
+    picked = []
+    for part in filter(None, (p.strip() for p in answer.split(","))):
+        match = [d for i, d in enumerate(found, 1) if part in (str(i), d.name)]
+        if not match:
+            raise UsageError(f"{part!r} is not one of the listed skills")
+        picked.extend(match)
+    return picked
 
 
 @app.command()

@@ -149,9 +149,30 @@ def parse_dependency(text: str, parent: Spec, parent_name: str) -> Spec:
         raise SourceError(f"{parent_name}: metadata.dependencies: {e.message}", hint=e.hint) from None
     if isinstance(spec, PathSpec) and not isinstance(parent, PathSpec):
         raise SourceError(f"{parent_name}: metadata.dependencies: a {parent.kind} skill cannot depend on the local path {text!r}")
+    if isinstance(spec, GitSpec) and _is_local_url(spec.url) and not _is_local(parent):
+        raise SourceError(
+            f"{parent_name}: metadata.dependencies: a skill fetched from elsewhere cannot depend on the local repository {redact_url(spec.url)!r}",
+            hint="only local skills (path or file:// sources) may point at file:// repositories",
+        )
     if isinstance(spec, RegistrySpec) and spec.registry is None and isinstance(parent, RegistrySpec) and parent.registry:
         spec = replace(spec, registry=parent.registry)
     return spec
+
+
+def _is_local_url(url: str) -> bool:
+    return url.lower().startswith("file:") or "://" not in url and url.startswith(("/", "."))
+
+
+def _is_local(spec: Spec) -> bool:
+    return isinstance(spec, PathSpec) or (isinstance(spec, GitSpec) and _is_local_url(spec.url))
+
+
+def prefetch(sources: list[Source]) -> None:
+    """Fetch every git remote in parallel before the solver asks them one by one."""
+    if any(type(s).__name__ == "GitSource" for s in sources):
+        from skillpm.sources.git import prefetch as git_prefetch
+
+        git_prefetch(sources)  # errors resurface, with context, when the source is used
 
 
 @dataclass
@@ -181,6 +202,7 @@ def resolve(
         key = spec.name if isinstance(spec, RegistrySpec) else name
         sources.register(key, spec, parent=None, base=root)
         root_reqs[key] = requirement(spec)
+    prefetch(list(sources.sources.values()))
     by_name = {e.name: e for e in locked}
     locked_versions = {} if update_all else {e.name: Version.parse(e.version) for e in locked}
     provider = SourceProvider(sources)

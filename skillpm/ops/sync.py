@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,31 +131,40 @@ def source_from_lock(entry: LockedSkill, project: Project, *, offline: bool = Fa
     if entry.kind == "git":
         from skillpm.sources.git import GitSource
 
-        url = entry.location
-        for spec in project.manifest.skills.values():  # keep any credentials the user wrote
-            if isinstance(spec, GitSpec) and redact_url(spec.url) == entry.location:
-                url = spec.url
-        spec = GitSpec(url=url, path=entry.path or "", tag=entry.tag, branch=entry.branch, rev=entry.commit)
+        spec = GitSpec(url=_git_url(entry, project), path=entry.path or "", tag=entry.tag, branch=entry.branch, rev=entry.commit)
         return GitSource(spec, offline=offline), release
     from skillpm.sources.registry import registry_source_from_lock
 
     return registry_source_from_lock(entry, project, offline=offline), release
 
 
+def _git_url(entry: LockedSkill, project: Project) -> str:
+    """The lock holds URLs without credentials; prefer the manifest's own spelling."""
+    for spec in project.manifest.skills.values():
+        if isinstance(spec, GitSpec) and redact_url(spec.url) == entry.location:
+            return spec.url
+    return entry.location
+
+
 def _planned_from_lock(project: Project, *, frozen: bool, offline: bool, force: bool = False) -> list[Planned]:
     installer = project.installer()
     planned = []
     for entry in project.locked:
-        if entry.kind == "git" and entry.tag:
+        if entry.kind == "git" and entry.tag and entry.commit:
             from skillpm.sources.git import check_tag
 
-            check_tag(entry, offline=offline)
+            check_tag(_git_url(entry, project), entry.tag, entry.commit, name=entry.name, offline=offline)
         state = installer.status(entry).state
         if entry.kind != "path" and (state == "ok" or (state == "modified" and not force)):
             planned.append(Planned(entry=entry))  # the installer keeps or reports it (--force: fetch it to restore)
             continue
         source, release = source_from_lock(entry, project, offline=offline)
         planned.append(Planned(entry=entry, source=source, release=release, check_integrity=entry.kind != "path" or frozen))
+    git_items = [(p.source, p.release) for p in planned if p.source is not None and p.entry.kind == "git"]
+    if git_items and not offline:
+        from skillpm.sources.git import prefetch_releases
+
+        prefetch_releases(git_items)  # one request per remote; errors resurface per skill
     return planned
 
 
@@ -220,6 +229,10 @@ def install(project: Project, *, frozen: bool = False, force: bool = False, offl
     return report
 
 
+class SelectionNeeded(UsageError):
+    """A repository holds several skills and the user named none."""
+
+
 def add(
     project: Project,
     spec_texts: list[str],
@@ -227,17 +240,35 @@ def add(
     cwd: Path,
     force: bool = False,
     offline: bool = False,
+    skills: list[str] | None = None,
+    all_skills: bool = False,
+    choose: Callable[[str, list], list] | None = None,
 ) -> Report:
+    """Add specs to the manifest and install them.
+
+    A git spec without a path is searched for skills: one is taken as is,
+    several need `skills` (names), `all_skills`, or `choose(url, found)`
+    (the CLI's prompt on a terminal); otherwise SelectionNeeded (exit 2).
+    """
     report = Report()
     with locked_project(project) as project:
         report.notes.extend(project.__dict__.get("_notes", []))
         new: dict[str, Spec] = {}
         for text in spec_texts:
             spec = parse_spec(text)
-            name, spec = _name_new_spec(spec, project, cwd)
-            if name in new and spec_identity(new[name], project.root) != spec_identity(spec, project.root):
-                raise UsageError(f"two specs name the skill {name!r}: {new[name]} and {spec}")
-            new[name] = spec
+            if isinstance(spec, GitSpec) and redact_url(spec.url) != spec.url:
+                report.warnings.append(
+                    f"credentials in {redact_url(spec.url)} were used for this run but not written to skills.toml or skills.lock; "
+                    "configure a git credential helper (or SSH) for later runs"
+                )
+            if isinstance(spec, GitSpec) and not spec.path:
+                named = _discover(spec, skills or [], all_skills, choose, offline)
+            else:
+                named = [_name_new_spec(spec, project, cwd)]
+            for name, spec in named:
+                if name in new and spec_identity(new[name], project.root) != spec_identity(spec, project.root):
+                    raise UsageError(f"two specs name the skill {name!r}: {new[name]} and {spec}")
+                new[name] = spec
         specs = {k: v for k, v in project.manifest.skills.items() if k not in new}
         specs.update(new)
         unlock = {_root_key(k, s) for k, s in new.items()}
@@ -254,6 +285,38 @@ def add(
         text = edit_skills(project.manifest_text, in_pyproject=project.manifest.in_pyproject, set_entries=set_entries)
         report.outcome = _apply(project, resolved.planned, force=force, manifest_text=text)
     return report
+
+
+def _discover(spec: GitSpec, wanted: list[str], all_skills: bool, choose, offline: bool) -> list[tuple[str, Spec]]:
+    from dataclasses import replace
+
+    from skillpm.errors import SourceError
+    from skillpm.sources.git import discover
+
+    found = discover(spec, offline=offline)
+    where = redact_url(spec.url)
+    if not found:
+        raise SourceError(f"{where}: no SKILL.md found (looked at the root, skills/ and folders up to 4 levels deep)")
+    if wanted:
+        by_key = {d.name: d for d in found} | {d.path: d for d in found if d.path}
+        missing = [w for w in wanted if w not in by_key]
+        if missing:
+            raise UsageError(f"{where} has no skill named {missing[0]!r}", hint="it holds: " + _describe_found(found))
+        picked = [by_key[w] for w in wanted]
+    elif all_skills or len(found) == 1:
+        picked = found
+    elif choose is not None:
+        picked = choose(where, found)
+    else:
+        raise SelectionNeeded(
+            f"{where} holds {len(found)} skills: {_describe_found(found)}",
+            hint="add --skill NAME (repeatable) or --all",
+        )
+    return [(d.name, replace(spec, path=d.path) if d.path else spec) for d in picked]
+
+
+def _describe_found(found: list) -> str:
+    return ", ".join(f"{d.name} ({d.path or 'root'})" for d in found)
 
 
 def _name_new_spec(spec: Spec, project: Project, cwd: Path) -> tuple[str, Spec]:
