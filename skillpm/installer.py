@@ -296,7 +296,11 @@ class Installer:
 
         backup_dir = None
         if force_backup:
-            backup_dir = (backup_root or _default_backup_root()) / time.strftime("%Y%m%d-%H%M%S")
+            import tempfile  # a fresh folder per run: two --force runs in one second must not collide
+
+            root = backup_root or _default_backup_root()
+            root.mkdir(parents=True, exist_ok=True)
+            backup_dir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S") + "-", dir=root))
         for op in ops:
             folder = op["folder"]
             placed = self.dir / folder

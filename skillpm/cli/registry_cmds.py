@@ -16,7 +16,7 @@ import typer
 
 from skillpm.cli.app import _info, app
 
-registry_app = typer.Typer(help="Build and inspect registries.", no_args_is_help=True)
+registry_app = typer.Typer(help="Build and inspect registries.", epilog="Example: skillpm registry build skills/ public/", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 
 _REGISTRY_HELP = "A registry name from [registries] in skills.toml, a URL, a folder path or git+URL."

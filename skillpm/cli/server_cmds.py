@@ -27,7 +27,7 @@ def _registry_group() -> typer.Typer:
 
 
 registry_app = _registry_group()
-owner_app = typer.Typer(help="See and change who may publish a registry skill.", no_args_is_help=True)
+owner_app = typer.Typer(help="See and change who may publish a registry skill.", epilog="Example: skillpm owner list docker/basics", no_args_is_help=True)
 app.add_typer(owner_app, name="owner")
 
 

@@ -113,7 +113,13 @@ def check_targets(project, root: Path) -> Check:  # noqa: ANN001 - Project | Non
 
     detected = [t.name for t in TARGETS if t.detected(root)]
     configured = list(project.manifest.targets) if project is not None else []
-    missing = [t for t in detected if t not in configured]
+    reads_install_dir = set()
+    if project is not None:
+        for t in TARGETS:
+            folder = t.user_dir() if project.scope == "global" else t.project_dir(project.root)
+            if folder.resolve() == project.install_dir.resolve():
+                reads_install_dir.add(t.name)
+    missing = [t for t in detected if t not in configured and t not in reads_install_dir]
     detail = f"configured: {', '.join(configured) or 'none'}; detected: {', '.join(detected) or 'none'}"
     if project is not None and missing:
         return Check("targets", "warn", detail + f" (add {', '.join(repr(m) for m in missing)} to [install] targets to link skills there)")
