@@ -378,6 +378,8 @@ def verify(
         for folder in result.unexpected_folders:
             print(f"unexpected {folder}/ (not in skills.lock)")
         for check in getattr(result, "targets", []):
+            if not check.problems and not check.skipped:
+                print(f"ok        target {check.target}: {len(check.ok)} skill(s) in {check.folder}")
             for skill, problem in check.problems:
                 print(f"target    {check.target} {skill}: {problem} ({check.folder}/{skill})")
         print("verified: all skills match skills.lock" if result.ok else "verify failed: installed files differ from skills.lock")
