@@ -72,7 +72,7 @@ def lock_drift(project: Project) -> str | None:
         entry = by_name.get(key)
         if entry is None:
             return f"{key} is in {project.manifest.path.name} but not in skills.lock"
-        if not _entry_matches_spec(entry, spec, project.root):
+        if not _entry_matches_spec(entry, spec, project.root, project.manifest.registries):
             return f"{key}: skills.lock has {entry.source} but {project.manifest.path.name} asks for {spec}"
         if not is_pinned(spec) and not requirement(spec).allows(Version.parse(entry.version)):
             return f"{key}: locked version {entry.version} does not satisfy {spec.range}"
@@ -93,7 +93,7 @@ def lock_drift(project: Project) -> str | None:
     return None
 
 
-def _entry_matches_spec(entry: LockedSkill, spec: Spec, root: Path) -> bool:
+def _entry_matches_spec(entry: LockedSkill, spec: Spec, root: Path, registries: dict[str, str]) -> bool:
     if isinstance(spec, PathSpec):
         from skillpm.sources.path import relative_location
 
@@ -108,7 +108,12 @@ def _entry_matches_spec(entry: LockedSkill, spec: Spec, root: Path) -> bool:
         if spec.rev and not (entry.commit or "").startswith(spec.rev):
             return False
         return True
-    return entry.kind == "registry"
+    if entry.kind != "registry":
+        return False
+    from skillpm.registries.locations import location_for
+
+    location, _ = location_for(spec.registry, registries, root=root)
+    return entry.location == location.lock_url
 
 
 def source_from_lock(entry: LockedSkill, project: Project, *, offline: bool = False) -> tuple[Source, Release]:

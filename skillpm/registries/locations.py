@@ -132,24 +132,33 @@ def configured(registries: dict[str, str], root: Path) -> dict[str, Location]:
     return out
 
 
-def resolve_registry(name: str | None, registries: dict[str, str], *, root: Path, offline: bool) -> Registry:
-    """The registry a RegistrySpec's `registry` names (None: the default)."""
+def location_for(name: str | None, registries: dict[str, str], *, root: Path) -> tuple[Location, str]:
+    """(location, display name) of the registry a RegistrySpec's `registry` names (None: the default).
+
+    Pure apart from resolving relative folder paths: no network.
+    """
     if name is None or name == "default":
         default = registries.get("default")
         if default is None:
-            return registry(parse_location(EMBEDDED), name=EMBEDDED, offline=offline)
+            return parse_location(EMBEDDED), EMBEDDED
         if default in registries and default != "default":
-            return registry(parse_location(registries[default], root=root), name=default, offline=offline)
-        return registry(parse_location(default, root=root), name="default", offline=offline)
+            return parse_location(registries[default], root=root), default
+        return parse_location(default, root=root), "default"
     if name in registries:
-        return registry(parse_location(registries[name], root=root), name=name, offline=offline)
+        return parse_location(registries[name], root=root), name
     if name == EMBEDDED:
-        return registry(parse_location(EMBEDDED), name=EMBEDDED, offline=offline)
+        return parse_location(EMBEDDED), EMBEDDED
     known = ", ".join(sorted(k for k in registries if k != "default")) or "none"
     raise SourceError(
         f"no registry named {name!r} (configured: {known})",
         hint=f'add it to skills.toml: [registries] {name} = "https://…" (a URL, a folder or git+URL)',
     )
+
+
+def resolve_registry(name: str | None, registries: dict[str, str], *, root: Path, offline: bool) -> Registry:
+    """The registry a RegistrySpec's `registry` names (None: the default)."""
+    location, display = location_for(name, registries, root=root)
+    return registry(location, name=display, offline=offline)
 
 
 def registry_for_lock(lock_url: str, registries: dict[str, str], *, root: Path, offline: bool) -> Registry:

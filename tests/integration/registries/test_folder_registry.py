@@ -161,3 +161,18 @@ def test_publish_all_then_again_skips_unchanged(cli, skill_tree, tmp_path):
     assert "published a/one 1.0.0" in r.out and "published a/two 1.0.0" in r.out
     r = cli("publish", "--all", str(skill_tree.base), "--registry", str(reg))
     assert r.out == "" and r.err.count("unchanged") == 2
+
+
+def test_changing_the_default_registry_is_lock_drift(cli, project, skill_tree, tmp_path):
+    one, two = tmp_path / "reg-one", tmp_path / "reg-two"
+    for reg in (one, two):
+        cli("publish", str(skill_tree("lib/core", "1.0.0")), "--registry", str(reg))
+    use_registry(project, one.as_posix())
+    cli("add", "lib/core", cwd=project)
+    assert lock_of(project)["skill"][0]["source"] == f"registry+{one.as_uri()}/"
+    manifest = project / "skills.toml"
+    manifest.write_text(manifest.read_text().replace(one.as_posix(), two.as_posix()))
+    r = cli("install", "--frozen", cwd=project, rc=1)
+    assert "out of date" in r.err and "lib/core" in r.err
+    cli("install", cwd=project)
+    assert lock_of(project)["skill"][0]["source"] == f"registry+{two.as_uri()}/"
