@@ -37,6 +37,7 @@ from skillpm.lockfile import LockedSkill
 from skillpm.sources.base import Release, Source
 
 STATE_DIR = ".skillpm"
+STAGING_WORKERS = 8
 
 
 @dataclass
@@ -266,8 +267,8 @@ class Installer:
         (self.txn / "new").mkdir(parents=True)
         (self.txn / "old").mkdir()
         try:
-            for plan in to_stage:
-                final[plan.entry.folder] = self._stage(plan)
+            for plan in self._stage_all(to_stage):
+                final[plan.entry.folder] = plan
         except BaseException:
             shutil.rmtree(self.txn, ignore_errors=True)
             raise
@@ -332,6 +333,20 @@ class Installer:
         outcome.removed = [e for e in old if e.name not in final_names]
         outcome.entries = final_entries
         return outcome
+
+    def _stage_all(self, plans: list[Planned]) -> list[Planned]:
+        """Fetch and check every new skill; network-bound, so a few at a time.
+
+        Each plan writes only its own folder under txn/new. The first failure
+        is raised after the others stop (the caller removes the whole txn).
+        """
+        if len(plans) <= 1:
+            return [self._stage(p) for p in plans]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(STAGING_WORKERS, len(plans)), thread_name_prefix="skillpm-stage") as pool:
+            futures = [pool.submit(self._stage, p) for p in plans]
+            return [f.result() for f in futures]
 
     def _stage(self, plan: Planned) -> Planned:
         from skillpm.digest import tree_digest
