@@ -126,7 +126,8 @@ class _Member:
     executable: bool
 
 
-def _kind(member: tarfile.TarInfo) -> str:
+def member_kind(member: tarfile.TarInfo) -> str:
+    """What a non-regular tar member is, for messages (shared with git's extractor)."""
     if member.issym():
         return "a symbolic link"
     if member.islnk():
@@ -140,7 +141,7 @@ def _kind(member: tarfile.TarInfo) -> str:
     return f"an unsupported member (type {member.type!r})"
 
 
-def _normalize(name: str) -> str | None:
+def member_path(name: str) -> str | None:
     """Strip leading './' (as `tar -C dir .` writes); None for the root itself."""
     while name.startswith("./"):
         name = name[2:]
@@ -171,7 +172,7 @@ def _members(data: bytes, limits: ArchiveLimits, on_member=None) -> list[_Member
                 if len(members) >= limits.max_files:
                     raise UnsafePathError(f"archive: more than {limits.max_files} entries (the limit)")
                 raw_name = m.name
-                name = _normalize(raw_name)
+                name = member_path(raw_name)
                 if name is None and m.isdir():
                     continue
                 if name is None:
@@ -186,7 +187,7 @@ def _members(data: bytes, limits: ArchiveLimits, on_member=None) -> list[_Member
                     is_dir = False
                 else:
                     raise UnsafePathError(
-                        f"archive: member {raw_name!r} is {_kind(m)}; only regular files and folders are allowed"
+                        f"archive: member {raw_name!r} is {member_kind(m)}; only regular files and folders are allowed"
                     )
                 if name in explicit:
                     raise UnsafePathError(f"archive: member {raw_name!r} appears twice")

@@ -15,24 +15,13 @@ import tarfile
 from pathlib import Path
 from typing import IO
 
+from skillpm.archive import member_kind, member_path
 from skillpm.digest import check_relpath
 from skillpm.errors import InstallError, UnsafePathError
 
 _FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
 _CHUNK = 1 << 20
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-
-
-def _kind(m: tarfile.TarInfo) -> str:
-    if m.issym():
-        return "a symbolic link"
-    if m.islnk():
-        return "a hard link"
-    if m.ischr() or m.isblk():
-        return "a device"
-    if m.isfifo():
-        return "a fifo"
-    return f"an unsupported entry (tar type {m.type!r})"
 
 
 def extract_tar_stream(stream: IO[bytes], dest: Path, *, where: str) -> list[str]:
@@ -49,11 +38,8 @@ def extract_tar_stream(stream: IO[bytes], dest: Path, *, where: str) -> list[str
     try:
         with tarfile.open(fileobj=stream, mode="r|") as tar:  # type: ignore[call-overload]
             for m in tar:
-                name = m.name
-                while name.startswith("./"):
-                    name = name[2:]
-                name = name.rstrip("/") if m.isdir() else name
-                if name in ("", "."):
+                name = member_path(m.name.rstrip("/") if m.isdir() else m.name)
+                if name is None:
                     continue
                 try:
                     check_relpath(name)
@@ -63,7 +49,7 @@ def extract_tar_stream(stream: IO[bytes], dest: Path, *, where: str) -> list[str
                     continue  # folders are implied by the files in them
                 if m.type not in _FILE_TYPES:
                     raise UnsafePathError(
-                        f"{where}: {name!r} is {_kind(m)}; skills may hold only regular files and folders"
+                        f"{where}: {name!r} is {member_kind(m)}; skills may hold only regular files and folders"
                     )
                 target = dest / name
                 target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
