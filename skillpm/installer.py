@@ -79,6 +79,7 @@ class Outcome:
     added: list[LockedSkill] = field(default_factory=list)
     updated: list[tuple[LockedSkill, LockedSkill]] = field(default_factory=list)
     removed: list[LockedSkill] = field(default_factory=list)
+    restored: list[LockedSkill] = field(default_factory=list)  # same lock entry, files written again
     kept_modified: list[SkillStatus] = field(default_factory=list)
     backups: list[Path] = field(default_factory=list)
     entries: list[LockedSkill] = field(default_factory=list)  # final, with learned digests
@@ -86,7 +87,7 @@ class Outcome:
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
+        return bool(self.added or self.updated or self.removed or self.restored)
 
 
 class Installer:
@@ -323,12 +324,15 @@ class Installer:
         shutil.rmtree(self.txn, ignore_errors=True)
 
         old_by_name = {e.name: e for e in old}
+        staged = {p.entry.folder for p in to_stage}
         for e in final_entries:
             prev = old_by_name.get(e.name)
             if prev is None:
                 outcome.added.append(e)
             elif not _same_content(prev, e):
                 outcome.updated.append((prev, e))
+            elif e.folder in staged:
+                outcome.restored.append(e)
         final_names = {e.name for e in final_entries}
         outcome.removed = [e for e in old if e.name not in final_names]
         outcome.entries = final_entries

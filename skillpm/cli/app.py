@@ -134,6 +134,8 @@ def _print_report(report) -> None:
         _info(f"  ~ {new.name} {old.version} -> {new.version}")
     for e in outcome.removed:
         _info(f"  - {e.name} {e.version}")
+    for e in outcome.restored:
+        _info(f"  + {e.name} {e.version} -> {e.folder}/ (restored)")
     for st in outcome.kept_modified:
         _info(f"warning: {st.describe()} (local edits kept; `skillpm install --force` restores the locked files)")
     for b in outcome.backups:

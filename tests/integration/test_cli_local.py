@@ -146,7 +146,8 @@ def test_frozen_installs_exactly_the_lock(cli, project, make_skill):
     make_skill("a", parent=project / "local", files={"x.txt": "x\n"})
     cli("add", "./local/a", cwd=project)
     shutil.rmtree(project / ".agents")
-    cli("install", "--frozen", cwd=project)
+    r = cli("install", "--frozen", cwd=project)
+    assert "a 1.0.0 -> a/ (restored)" in r.err and "up to date" not in r.err
     cli("verify", cwd=project)
 
 
