@@ -245,6 +245,13 @@ def _same_dir(a: Path, b: Path) -> bool:
         return False
 
 
+def _resolved(folder: Path) -> Path:
+    try:
+        return folder.resolve()
+    except OSError:
+        return Path(os.path.abspath(folder))
+
+
 def _points_to(link: Path, canonical: Path) -> bool:
     try:
         return link.is_symlink() and (link.parent / os.readlink(link)).resolve() == canonical.resolve()
@@ -319,8 +326,13 @@ def sync_targets(
     wanted: list[tuple[str, Path]],
     *,
     mode: str = "symlink",
+    known: Iterable[Path] | None = None,
 ) -> list[TargetSync]:
     """Bring every wanted target folder to the installed skills; undo what unconfigured ones hold.
+
+    `known`: the folders a target may be at all (every agent's folder for this
+    scope). A record naming any other folder (a hand-edited or committed
+    targets.json) is dropped without touching the disk.
 
     Never raises for one target's filesystem trouble: it is reported on that
     target's TargetSync and the others still sync.
@@ -343,11 +355,15 @@ def sync_targets(
         record = state.setdefault(key, {"target": name, "skills": {}})
         record["target"] = name
         _guarded(install_dir, entries, folder, record.setdefault("skills", {}), mode, result)
+    allowed = None if known is None else {_resolved(f) for f in known}
     for key in list(state):
         if key in seen_keys:
             continue
         record = state[key]
         result = TargetSync(str(record.get("target", "?")), Path(os.path.normpath(install_dir / key)))
+        if allowed is not None and _resolved(result.folder) not in allowed:
+            del state[key]
+            continue
         _guarded(install_dir, [], result.folder, record.setdefault("skills", {}), mode, result)
         if result.changed or result.problems:
             results.append(result)
@@ -365,6 +381,8 @@ def _guarded(install_dir: Path, entries: list, folder: Path, made: dict[str, dic
 
 def _sync_one(install_dir: Path, entries: list, folder: Path, made: dict[str, dict], mode: str, result: TargetSync) -> None:
     by_folder = {e.folder: e for e in entries}
+    for skill in [s for s in made if not _simple_name(s) or not isinstance(made[s], dict)]:
+        del made[skill]  # never follow a record out of the target folder
     for skill in sorted(set(made) - set(by_folder)):  # skills no longer installed
         dest = folder / skill
         rec = made.pop(skill)
@@ -424,6 +442,10 @@ def _sync_one(install_dir: Path, entries: list, folder: Path, made: dict[str, di
         _remove(dest)
         made[skill] = _made(_place(canonical, dest, mode), entry)
         result.updated.append(skill)
+
+
+def _simple_name(name: str) -> bool:
+    return bool(name) and "/" not in name and "\\" not in name and not name.startswith(".") and name not in (".", "..")
 
 
 def _made(record: dict, entry) -> dict:  # noqa: ANN001 - LockedSkill

@@ -25,7 +25,8 @@ def target_dirs(project: Project) -> list[tuple[str, Path]]:
 
 def sync_project_targets(project: Project, entries) -> list[TargetSync]:  # noqa: ANN001 - LockedSkill list
     """After a committed transaction: link (or copy) `entries` into every configured target."""
-    return sync_targets(project.install_dir, entries, target_dirs(project), mode=project.manifest.link)
+    known = [t.user_dir() if project.scope == "global" else t.project_dir(project.root) for t in TARGETS]
+    return sync_targets(project.install_dir, entries, target_dirs(project), mode=project.manifest.link, known=known)
 
 
 def check_project_targets(project: Project) -> list[TargetCheck]:

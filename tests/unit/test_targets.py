@@ -267,3 +267,25 @@ def test_a_copied_project_keeps_its_own_links(tmp_path):
     sync_targets(two / ".agents/skills", [a], [])
     assert not (two / ".claude/skills/a").exists()
     assert (one / ".claude/skills/a").is_symlink()
+
+
+def test_a_tampered_record_never_reaches_outside_the_known_target_folders(layout):
+    import json
+
+    root, install_dir = layout
+    victim = root / "elsewhere"
+    (victim / "keep").mkdir(parents=True)
+    (victim / "keep" / "SKILL.md").write_text("precious\n")
+    os.symlink(victim / "keep", victim / "link")
+    digest = tree_digest(victim / "keep")
+    state = install_dir / ".skillpm" / "targets.json"
+    state.parent.mkdir(parents=True)
+    bogus = {
+        "../../elsewhere": {"target": "x", "skills": {"keep": {"kind": "copy", "integrity": digest}, "link": {"kind": "symlink"}}},
+        "../../.claude/skills": {"target": "claude-code", "skills": {"../../elsewhere/keep": {"kind": "copy", "integrity": digest}}},
+    }
+    state.write_text(json.dumps({"version": 1, "targets": bogus}))
+    known = [root / ".claude/skills", root / ".cursor/skills"]
+    sync_targets(install_dir, [], [], known=known)
+    sync_targets(install_dir, [], [("claude-code", root / ".claude/skills")], known=known)
+    assert (victim / "keep" / "SKILL.md").read_text() == "precious\n" and (victim / "link").is_symlink()
