@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from skillpm.errors import ManifestError
@@ -16,6 +16,7 @@ class Project:
     manifest: Manifest
     manifest_text: str
     lock: Lockfile | None
+    notes: list[str] = field(default_factory=list)  # e.g. "rolled back an interrupted install"
     install_root: Path | None = None  # the global scope installs under the home folder, not the manifest's
     scope: str = "project"  # "project" | "global": which folders of agent targets to use
     broken_lock_ok: bool = False  # `skillpm lock`: an unreadable skills.lock counts as absent

@@ -50,7 +50,7 @@ def locked_project(project: Project) -> Iterator[Project]:
         done = installer.recover()
         fresh = project.reload()
         if done:
-            fresh.__dict__.setdefault("_notes", []).append(done)
+            fresh.notes.append(done)
         yield fresh
 
 
@@ -216,7 +216,7 @@ def _apply(project: Project, planned: list[Planned], *, force: bool, manifest_te
 def install(project: Project, *, frozen: bool = False, force: bool = False, offline: bool = False) -> Report:
     report = Report()
     with locked_project(project) as project:
-        report.notes.extend(project.__dict__.get("_notes", []))
+        report.notes.extend(project.notes)
         drift = lock_drift(project)
         if drift and frozen:
             raise LockfileError(
@@ -257,7 +257,7 @@ def add(
     """
     report = Report()
     with locked_project(project) as project:
-        report.notes.extend(project.__dict__.get("_notes", []))
+        report.notes.extend(project.notes)
         new: dict[str, Spec] = {}
         for text in spec_texts:
             spec = parse_spec(text)
