@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,29 +182,10 @@ class Storage:
 
     def write_archive(self, ident: str, version: str, data: bytes) -> Path:
         """Create the archive; FileExistsError if it exists (never replaced)."""
+        from skillpm.fs import create_exclusive
+
         path = self.archive_file(ident, version)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)
-            try:
-                os.link(tmp, path)  # create-only, like O_EXCL, and never half-written
-            except FileExistsError:
-                raise
-            except OSError:
-                # A file system without hard links: O_EXCL then write.
-                out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-                with os.fdopen(out, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        create_exclusive(path, data)
         return path
 
     def remove_archive(self, ident: str, version: str) -> None:

@@ -1,7 +1,8 @@
 """Filesystem primitives that never leave anything half-written.
 
 - atomic_write: temp file in the same folder, fsync, os.replace.
-- project_lock: a file lock that serializes skillpm runs on one project.
+- create_exclusive: a new file, whole or absent, never replacing another.
+- file_lock: a cross-process lock that serializes skillpm runs.
 """
 
 from __future__ import annotations
@@ -39,6 +40,36 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> N
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def create_exclusive(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Create `path` with `data`, whole or not at all; never replace an existing file.
+
+    Raises FileExistsError when `path` exists (even if it appeared meanwhile):
+    the bytes go to a temp file that is hard-linked into place, or, on a file
+    system without hard links, written through O_EXCL.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here: O_EXCL, then write
+            out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            with os.fdopen(out, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 @contextlib.contextmanager

@@ -213,19 +213,12 @@ def _write_create_only(path: Path, data: bytes) -> None:
         if path.read_bytes() == data:
             return
         raise AlreadyPublished(f"{path} already exists with other content; published archives are never replaced")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    from skillpm.fs import create_exclusive
+
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.link(tmp, path)  # fails if someone else created it meanwhile: never replaces
+        create_exclusive(path, data)  # fails if someone else created it meanwhile: never replaces
     except FileExistsError:
         raise AlreadyPublished(f"{path} already exists; published archives are never replaced") from None
-    finally:
-        os.unlink(tmp)
 
 
 def _update_search(root: Path, ident: str, lines: list[IndexLine]) -> None:
