@@ -326,11 +326,11 @@ def outdated(
     if not stale:
         _info("All skills are at their newest versions.")
         return
+    from skillpm.cli.output import table
+
     header = ("name", "current", "in range", "latest")
-    table = [header] + [(r.name, r.current or "-", r.compatible or "-", r.latest or "-") for r in stale]
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
-    for row in table:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    for line in table([header] + [(r.name, r.current or "-", r.compatible or "-", r.latest or "-") for r in stale]):
+        print(line)
 
 
 @app.command("list")
@@ -351,10 +351,10 @@ def list_(
     if not rows:
         _info("No skills installed. Add one with `skillpm add SPEC`.")
         return
-    width = max(len(r["name"]) for r in rows)
-    for r in rows:
-        mark = "" if r["state"] == "ok" else f"  [{r['state']}]"
-        print(f"{r['name']:<{width}}  {r['version']:<12} {r['source']}{mark}")
+    from skillpm.cli.output import table
+
+    for line in table([(r["name"], r["version"], r["source"], "" if r["state"] == "ok" else f"[{r['state']}]") for r in rows]):
+        print(line)
 
 
 @app.command()
