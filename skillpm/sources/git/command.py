@@ -52,6 +52,10 @@ SAFE_CONFIG: tuple[str, ...] = (
     # no background processes outliving the run
     "gc.autoDetach=false",
     "maintenance.autoDetach=false",
+    # a stalled HTTP(S) transfer fails instead of hanging the run: abort when
+    # under 1 KiB/s for 60 s (SSH stalls are bounded by the user's ssh config)
+    "http.lowSpeedLimit=1024",
+    "http.lowSpeedTime=60",
 )
 
 #: Variables that would point git at another repository or change what it reads.
