@@ -16,30 +16,43 @@ from pathlib import Path
 LOCK_TIMEOUT_SECONDS = 300.0
 
 
-def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> None:
-    """Replace `path` with `data` in one step: readers see old or new, never a mix."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+def _write_synced(fd: int, data: bytes) -> None:
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+@contextlib.contextmanager
+def _temp_beside(path: Path, data: bytes, mode: int) -> Iterator[str]:
+    """A synced temp file with `data` in path's folder (same filesystem); removed after."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        elif path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        _write_synced(fd, data)
+        os.chmod(tmp, mode)
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> None:
+    """Replace `path` with `data` in one step: readers see old or new, never a mix.
+
+    Without `mode`, an existing file keeps its mode and a new one gets 0o666 & ~umask.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if mode is None:
+        if path.exists():
+            mode = path.stat().st_mode & 0o7777
         else:
             umask = os.umask(0)
             os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
+            mode = 0o666 & ~umask
+    with _temp_beside(path, data, mode) as tmp:
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def create_exclusive(path: Path, data: bytes, *, mode: int = 0o644) -> None:
@@ -49,27 +62,13 @@ def create_exclusive(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     the bytes go to a temp file that is hard-linked into place, or, on a file
     system without hard links, written through O_EXCL.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
+    with _temp_beside(path, data, mode) as tmp:
         try:
             os.link(tmp, path)
         except FileExistsError:
             raise
         except OSError:  # no hard links here: O_EXCL, then write
-            out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-            with os.fdopen(out, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            _write_synced(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), data)
 
 
 @contextlib.contextmanager
