@@ -46,6 +46,18 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
+def git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Let this process (test fixtures building repositories) commit with a fixed identity
+    and no user or system git config."""
+    (tmp_path / "gitconfig").write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Skill Tester")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "tester@example.invalid")
+
+
+@pytest.fixture
 def cli(cli_env: dict[str, str], tmp_path: Path):
     """run(*args, cwd=..., rc=0) -> Result; asserts the exit code unless rc=None."""
 

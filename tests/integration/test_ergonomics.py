@@ -14,16 +14,6 @@ from tests.integration.git.conftest import GitRepo, _init_repo
 
 
 @pytest.fixture
-def git_identity(monkeypatch, tmp_path):
-    (tmp_path / "gitconfig").write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Skill Tester")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "tester@example.invalid")
-
-
-@pytest.fixture
 def tagged_repo(tmp_path, git_identity) -> GitRepo:
     """skills/alpha at v1.0.0 (tag alpha--v1.0.0), served over file://."""
     repo = _init_repo(tmp_path / "remotes" / "team-skills")

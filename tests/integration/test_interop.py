@@ -16,14 +16,7 @@ from skillpm.digest import tree_digest
 from tests.integration.git.conftest import GitRepo, _init_repo
 
 
-@pytest.fixture(autouse=True)
-def _git_identity(monkeypatch, tmp_path):
-    (tmp_path / "gitconfig").write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Skill Tester")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "tester@example.invalid")
+pytestmark = pytest.mark.usefixtures("git_identity")
 
 
 @pytest.fixture
