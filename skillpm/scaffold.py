@@ -8,23 +8,25 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from skillpm.errors import SkillpmError, UsageError
+from skillpm.spec import ID_SEGMENT
 
-NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-NAME_MAX = 64
+NAME_RE = re.compile(rf"^{ID_SEGMENT}$")
 
 
 def skill_md(name: str, description: str | None = None) -> str:
     title = name.replace("-", " ").capitalize()
     desc = description or f"TODO: what {name} does and when to use it. Use when the user asks to ..."
-    desc = desc.replace('"', "'")
     return (
         "---\n"
         f"name: {name}\n"
-        f'description: "{desc}"\n'
+        # a JSON string is a valid YAML double-quoted scalar: quotes, backslashes and
+        # newlines survive exactly
+        f"description: {json.dumps(desc, ensure_ascii=False)}\n"
         "metadata:\n"
         '  version: "0.1.0"\n'
         "---\n"
@@ -45,6 +47,8 @@ def skill_md(name: str, description: str | None = None) -> str:
 
 
 def check_name(name: str) -> None:
+    from skillpm.skill import NAME_MAX
+
     if not NAME_RE.match(name) or len(name) > NAME_MAX:
         raise UsageError(
             f"{name!r} is not a valid skill name",
@@ -56,7 +60,11 @@ def new_skill(name: str, parent: Path, *, description: str | None = None) -> Pat
     """Create parent/name with a strict-valid SKILL.md; refuses an existing non-empty folder."""
     from skillpm.fs import atomic_write
 
+    from skillpm.skill import DESCRIPTION_MAX
+
     check_name(name)
+    if description is not None and not 1 <= len(description) <= DESCRIPTION_MAX:
+        raise UsageError(f"--description is {len(description)} characters; it must be 1-{DESCRIPTION_MAX}")
     folder = parent / name
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise SkillpmError(f"{folder} already exists and is not empty", hint="pick another name or --path")
