@@ -50,7 +50,7 @@ class SpecError(UsageError):
 
     def __init__(self, spec: str, why: str) -> None:
         super().__init__(
-            f"invalid skill spec {spec!r}: {why}",
+            f"invalid skill spec {redact_spec(spec)!r}: {why}",
             hint="accepted forms: " + ", ".join(ACCEPTED_FORMS),
         )
 
@@ -328,6 +328,12 @@ def check_ref(ref: str, *, spec: str | None = None) -> str:
     if bad:
         raise SpecError(where, f"{ref!r} is not a valid git ref name")
     return ref
+
+
+def redact_spec(text: str) -> str:
+    """A spec or URL as it may be shown: credentials removed, `git+` kept."""
+    prefix = "git+" if text.lower().startswith("git+") else ""
+    return prefix + redact_url(text[len(prefix) :])
 
 
 def redact_url(url: str) -> str:
