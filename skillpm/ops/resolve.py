@@ -80,9 +80,12 @@ class SourceSet:
 
     def _make(self, spec: Spec, base: Path) -> Source:
         if isinstance(spec, PathSpec):
-            from skillpm.sources.path import PathSource
+            from skillpm.sources.path import PathSource, relative_location
 
-            return PathSource(spec, base)
+            # a dependency's path is relative to the skill declaring it; the lock
+            # (and every later install) reads paths relative to the project root
+            folder = (base / Path(spec.path).expanduser()).resolve()
+            return PathSource(PathSpec(relative_location(folder, self.root)), self.root)
         if isinstance(spec, GitSpec):
             from skillpm.sources.git import GitSource
 
@@ -231,11 +234,9 @@ def resolve(
         )
         prev = by_name.get(name)
         check = release.integrity is not None
-        if prev is not None and _same_release(prev, entry):
-            entry = entry.model_copy(update={"integrity": prev.integrity})
+        if prev is not None and _same_release(prev, entry) and release.integrity is None:
+            entry = entry.model_copy(update={"integrity": prev.integrity})  # same commit: same bytes
             check = True
-            if isinstance(source.spec, PathSpec):  # local folders change in place: learn the digest again
-                check = False
         elif prev is not None and prev.tag and prev.tag == entry.tag and prev.commit and entry.commit and prev.commit != entry.commit:
             if not update_all and name not in (unlock or set()):
                 raise SourceError(

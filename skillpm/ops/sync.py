@@ -151,7 +151,8 @@ def _git_url(entry: LockedSkill, project: Project) -> str:
     return entry.location
 
 
-def _planned_from_lock(project: Project, *, frozen: bool, offline: bool, force: bool = False) -> list[Planned]:
+def _planned_from_lock(project: Project, *, offline: bool, force: bool = False) -> list[Planned]:
+    """Install exactly the lock: fetch what is missing (or edited, with --force), check every digest."""
     installer = project.installer()
     planned = []
     for entry in project.locked:
@@ -160,11 +161,11 @@ def _planned_from_lock(project: Project, *, frozen: bool, offline: bool, force: 
 
             check_tag(_git_url(entry, project), entry.tag, entry.commit, name=entry.name, offline=offline)
         state = installer.status(entry).state
-        if entry.kind != "path" and (state == "ok" or (state == "modified" and not force)):
+        if state == "ok" or (state == "modified" and not force):
             planned.append(Planned(entry=entry))  # the installer keeps or reports it (--force: fetch it to restore)
             continue
         source, release = source_from_lock(entry, project, offline=offline)
-        planned.append(Planned(entry=entry, source=source, release=release, check_integrity=entry.kind != "path" or frozen))
+        planned.append(Planned(entry=entry, source=source, release=release))
     git_items = [(p.source, p.release) for p in planned if p.source is not None and p.entry.kind == "git"]
     if git_items and not offline:
         from skillpm.sources.git import prefetch_releases
@@ -223,13 +224,14 @@ def install(project: Project, *, frozen: bool = False, force: bool = False, offl
                 f"skills.lock is out of date with {project.manifest.path.name}: {drift}",
                 hint="run `skillpm lock` and commit skills.lock; --frozen changes nothing",
             )
-        if drift:
+        # local path skills change in place: re-read them (no network for them) unless frozen
+        if drift or (not frozen and any(e.kind == "path" for e in project.locked)):
             resolved = _resolve(project, project.manifest.skills, offline=offline)
             report.warnings.extend(resolved.sources.warnings)
             report.stats = resolved.stats
             planned = resolved.planned
         else:
-            planned = _planned_from_lock(project, frozen=frozen, offline=offline, force=force)
+            planned = _planned_from_lock(project, offline=offline, force=force)
         report.outcome = _apply(project, planned, force=force)
     return report
 

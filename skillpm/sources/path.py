@@ -49,7 +49,10 @@ class PathSource(Source):
                 version = Version.parse(self.info.version)
             except InvalidVersion:
                 self.warnings.append(f"{self.spec.path}: metadata.version: {self.info.version!r} is not SemVer; using 0.0.0")
-        return [Release(version=version, dependencies=self.info.dependencies)]
+        from skillpm.digest import tree_digest
+
+        # a local folder changes in place: its digest now is what an install would copy
+        return [Release(version=version, integrity=tree_digest(self.folder), dependencies=self.info.dependencies)]
 
     def dependencies(self, release: Release) -> tuple[str, ...]:
         return self.info.dependencies

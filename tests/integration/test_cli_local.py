@@ -268,3 +268,44 @@ def test_help_does_not_import_httpx_or_git(cli_env, tmp_path):
     code = "import sys; sys.argv=['skillpm','--help']\nfrom skillpm.cli.app import main\ntry:\n    main()\nexcept SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx','git','pydantic','yaml')))"
     proc = subprocess.run([sys.executable, "-c", code], env=cli_env, capture_output=True, text=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout
+
+
+def test_edits_to_a_local_skill_reach_the_install_dir(cli, project, make_skill):
+    src = make_skill("live", parent=project / "skills", files={"notes.md": "v1\n"})
+    cli("add", "./skills/live", cwd=project)
+    (src / "notes.md").write_text("v2\n")
+    r = cli("install", cwd=project)
+    assert "live" in r.err
+    assert (installed(project, "live") / "notes.md").read_text() == "v2\n"
+    cli("verify", cwd=project)
+    make_skill("live", parent=project / "skills", version="1.1.0", files={"notes.md": "v2\n"})
+    cli("install", cwd=project)
+    assert lock_of(project)["skill"][0]["version"] == "1.1.0"
+    cli("verify", cwd=project)
+
+
+def test_frozen_refuses_a_local_skill_that_changed_since_locking(cli, project, make_skill):
+    import shutil
+
+    src = make_skill("pinned", parent=project / "skills", files={"notes.md": "v1\n"})
+    cli("add", "./skills/pinned", cwd=project)
+    lock_before = (project / "skills.lock").read_bytes()
+    (src / "notes.md").write_text("changed\n")
+    shutil.rmtree(project / ".agents")
+    r = cli("install", "--frozen", cwd=project, rc=1)
+    assert "does not match the lock" in r.err
+    assert (project / "skills.lock").read_bytes() == lock_before
+    assert not installed(project, "pinned").exists()
+
+
+def test_path_dependencies_are_locked_relative_to_the_project(cli, project, make_skill):
+    import shutil
+
+    make_skill("skill-b", parent=project / "skills")
+    make_skill("skill-a", parent=project / "skills", dependencies=["../skill-b"])
+    cli("add", "./skills/skill-a", cwd=project)
+    sources = {s["name"]: s["source"] for s in lock_of(project)["skill"]}
+    assert sources == {"skill-a": "path+./skills/skill-a", "skill-b": "path+./skills/skill-b"}
+    shutil.rmtree(project / ".agents")
+    cli("install", "--frozen", cwd=project)
+    cli("verify", cwd=project)
