@@ -108,18 +108,14 @@ def check_config() -> Check:
     return Check("config", "ok", f"{folder} is writable")
 
 
-def check_targets(project, root: Path) -> Check:  # noqa: ANN001 - Project | None
-    from skillpm.targets import TARGETS
+def check_targets(project, rows: list[dict]) -> Check:  # noqa: ANN001 - Project | None
+    """From `skillpm.ops.targets.describe()` rows: warn about agents detected but not configured.
 
-    detected = [t.name for t in TARGETS if t.detected(root)]
+    An agent whose folder (for this scope) is the install dir itself needs no link.
+    """
+    detected = [r["name"] for r in rows if r["detected"]]
     configured = list(project.manifest.targets) if project is not None else []
-    reads_install_dir = set()
-    if project is not None:
-        for t in TARGETS:
-            folder = t.user_dir() if project.scope == "global" else t.project_dir(project.root)
-            if folder.resolve() == project.install_dir.resolve():
-                reads_install_dir.add(t.name)
-    missing = [t for t in detected if t not in configured and t not in reads_install_dir]
+    missing = [r["name"] for r in rows if r["detected"] and not r["configured"] and not r.get("reads_install_dir")]
     detail = f"configured: {', '.join(configured) or 'none'}; detected: {', '.join(detected) or 'none'}"
     if project is not None and missing:
         return Check("targets", "warn", detail + f" (add {', '.join(repr(m) for m in missing)} to [install] targets to link skills there)")
@@ -157,6 +153,8 @@ def run(cwd: Path, *, global_: bool = False) -> list[Check]:
 
     from skillpm import __version__
     from skillpm.errors import SkillpmError
+    from skillpm.ops.project import NoManifestError
+    from skillpm.ops.targets import describe
 
     checks = [Check("skillpm", "ok", f"skillpm {__version__} on Python {platform.python_version()}")]
     checks += [check_git(), check_cache(), check_config()]
@@ -170,9 +168,12 @@ def run(cwd: Path, *, global_: bool = False) -> list[Check]:
             from skillpm.ops.project import find_project
 
             project = find_project(cwd)
-    except SkillpmError as e:
-        checks.append(Check("project", "warn" if "no skills.toml" in e.message or "no global skills" in e.message else "fail", str(e)))
-    checks.append(check_targets(project, project.root if project is not None and project.scope == "project" else cwd))
+    except NoManifestError as e:  # no project here (or no global one yet): worth knowing, not wrong
+        checks.append(Check("project", "warn", str(e)))
+    except SkillpmError as e:  # a skills.toml or skills.lock that does not load
+        checks.append(Check("project", "fail", str(e)))
+    # the global scope looks in no project: agent folders under cwd are not global targets
+    checks.append(check_targets(project, describe(project, root=None if global_ else cwd)))
     if project is not None:
         checks.append(Check("project", "ok", f"{project.manifest.path} (install dir {project.install_dir})"))
         for fn in (check_lock, check_installed):

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skillpm.errors import ManifestError
 from skillpm.manifest import DEFAULT_INSTALL_DIR, MANIFEST_NAME
-from skillpm.ops.project import Project, load_project
+from skillpm.ops.project import NoManifestError, Project, load_project
 
 GLOBAL_DIR = "global"
 
@@ -68,7 +67,7 @@ def ensure_global_manifest() -> tuple[Path, list[str]] | None:
 def global_project(*, broken_lock_ok: bool = False) -> Project:
     path = global_manifest_path()
     if not path.exists():
-        raise ManifestError(
+        raise NoManifestError(
             f"no global skills yet ({path} does not exist)",
             hint="add one with `skillpm add -g SPEC`",
         )

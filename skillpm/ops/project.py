@@ -11,6 +11,14 @@ from skillpm.lockfile import LOCK_NAME, LockedSkill, Lockfile, load_lock
 from skillpm.manifest import MANIFEST_NAME, Manifest, find_manifest, load_manifest
 
 
+class NoManifestError(ManifestError):
+    """There is no skills.toml to work on (none in the folder or its parents, or no global one yet).
+
+    A ManifestError, so every caller that handles those still does; `doctor`
+    tells it apart from a manifest that exists but is broken.
+    """
+
+
 @dataclass
 class Project:
     manifest: Manifest
@@ -53,7 +61,7 @@ def find_project(cwd: Path | None = None, *, broken_lock_ok: bool = False) -> Pr
     start = (cwd or Path.cwd()).resolve()
     path = find_manifest(start)
     if path is None:
-        raise ManifestError(
+        raise NoManifestError(
             f"no {MANIFEST_NAME} in {start} or any parent folder",
             hint="run `skillpm init` to start one here",
         )

@@ -34,8 +34,17 @@ def check_project_targets(project: Project) -> list[TargetCheck]:
 
 
 def describe(project: Project | None, *, root: Path | None = None) -> list[dict]:
-    """Every known target: configured?, detected?, its project and user folders."""
-    root = project.root if project is not None else root
+    """Every known target: configured?, detected?, its project and user folders.
+
+    `root`: the project folder to look for agent folders in when `project` is
+    None. A project's own root replaces it; the global scope looks in no
+    project at all (agent folders in the current project say nothing about
+    the user's global targets), only at each agent's config and user folders.
+    With a project, every row also has `folder` (the one this scope links
+    into) and `reads_install_dir` (that folder is the install dir itself).
+    """
+    if project is not None:
+        root = project.root if project.scope == "project" else None
     configured = set(project.manifest.targets) if project is not None else set()
     rows = []
     for t in TARGETS:
@@ -52,10 +61,13 @@ def describe(project: Project | None, *, root: Path | None = None) -> list[dict]
             "aliases": list(t.aliases),
             "docs": list(t.docs),
         }
-        if project is not None and t.name in configured:
+        if project is not None:
             folder = user_dir if project.scope == "global" else project_dir
-            row["linked_into"] = str(folder)
-            row["is_install_dir"] = _same(folder, project.install_dir)
+            row["folder"] = str(folder)
+            row["reads_install_dir"] = _same(folder, project.install_dir)
+            if t.name in configured:
+                row["linked_into"] = str(folder)
+                row["is_install_dir"] = row["reads_install_dir"]
         rows.append(row)
     return rows
 

@@ -245,3 +245,13 @@ def test_a_conflicted_lock_stops_install_and_lock_regenerates_it(cli, project, m
     assert set(lock_of(project)) == {"a", "b"}
     cli("install", "--frozen", cwd=project)
     cli("verify", cwd=project)
+
+
+def test_doctor_fails_on_a_broken_manifest_and_only_warns_without_one(cli, tmp_path):
+    # the "no skills.toml" warning comes from the error's type, not its text
+    work = tmp_path / "work"
+    work.mkdir()
+    assert "warn  project" in cli("doctor", cwd=work).out
+    (work / "skills.toml").write_text("[skills\nno skills.toml = 1\n")
+    r = cli("doctor", cwd=work, rc=1)
+    assert any(line.startswith("fail  project") for line in r.out.splitlines()), r.out

@@ -95,3 +95,29 @@ def test_install_g_reproduces_from_the_global_lock(cli, cli_env, tmp_path, make_
 def test_read_only_commands_without_global_skills_say_how_to_start(cli, tmp_path):
     r = cli("list", "-g", rc=1)
     assert "skillpm add -g" in r.err and r.err.count("\n") == 1
+
+
+def test_doctor_global_ignores_agent_folders_in_the_current_project(cli, cli_env, tmp_path, make_skill):
+    # no global manifest yet: a warning, and .cursor/ under cwd is not a global target
+    work = tmp_path / "work"
+    (work / ".cursor").mkdir(parents=True)
+    r = cli("doctor", "-g", cwd=work)
+    lines = {line.split()[1]: line for line in r.out.splitlines() if line.split()[0] in ("ok", "warn", "fail")}
+    assert lines["project"].startswith("warn") and "no global skills yet" in lines["project"]
+    assert lines["targets"].startswith("ok") and "detected: none" in lines["targets"]
+
+    # with a global manifest: still no "add 'cursor'" warning from the project folder
+    src = make_skill("mine", parent=tmp_path / "src")
+    cli("add", "-g", str(src), cwd=work)
+    r = cli("doctor", "-g", cwd=work)
+    lines = {line.split()[1]: line for line in r.out.splitlines() if line.split()[0] in ("ok", "warn", "fail")}
+    assert lines["targets"].startswith("ok") and "cursor" not in lines["targets"], lines["targets"]
+    # the same folder as a project does count it
+    (work / "skills.toml").write_text("[skills]\n")
+    r = cli("doctor", cwd=work)
+    assert "add 'cursor' to [install] targets" in r.out
+
+    # an agent installed for the user is detected (and warned about) in the global scope
+    (home(cli_env) / ".cursor").mkdir()
+    r = cli("doctor", "-g", cwd=work)
+    assert "cursor" in r.out.split("detected: ")[1].splitlines()[0] and "add 'cursor' to [install] targets" in r.out
