@@ -207,6 +207,32 @@ def _append_line(path: Path, line: IndexLine) -> None:
         os.fsync(f.fileno())
 
 
+def _inside(root: Path, rel: str, where: str) -> Path:
+    """`root / rel`, after proving a write there stays inside `root`.
+
+    Refuses a symlink anywhere below `root` on the way (a registry repository
+    may commit one), a non-folder where a folder belongs, and a parent whose
+    real path is outside the registry.
+    """
+    base = root.resolve()
+    path = root / rel
+    cur = root
+    parts = Path(rel).parts
+    for i, part in enumerate(parts):
+        cur = cur / part
+        if cur.is_symlink():
+            raise SkillpmError(
+                f"{where}: {'/'.join(parts[: i + 1])} is a symlink; skillpm never writes through symlinks in a registry",
+                hint="remove the symlink from the registry",
+            )
+        if i < len(parts) - 1 and cur.exists() and not cur.is_dir():
+            raise SkillpmError(f"{where}: {'/'.join(parts[: i + 1])} is not a folder; cannot write {rel}")
+    parent = Path(os.path.realpath(path.parent))
+    if parent != base and base not in parent.parents:
+        raise SkillpmError(f"{where}: {rel} resolves outside the registry folder; refusing to write it")
+    return path
+
+
 def _write_create_only(path: Path, data: bytes) -> None:
     """Write a new archive; an identical one already there is fine (an interrupted publish)."""
     if path.exists():
@@ -250,6 +276,8 @@ def publish_to_folder(root: Path, prep: Prepared, *, where: str | None = None, s
 
     where = where or str(root)
     with _folder_lock(root) if lock else contextlib.nullcontext():
+        for rel in (CONFIG_FILE, SEARCH_FILE, index_path(prep.ident)):
+            _inside(root, rel, where)
         config = _config_of(root, create=True)
         lines = _read_lines(root, prep.ident)
         for ln in lines:
@@ -266,7 +294,7 @@ def publish_to_folder(root: Path, prep: Prepared, *, where: str | None = None, s
         from skillpm.digest import check_relpath
 
         check_relpath(ref)
-        _write_create_only(root / ref, prep.archive)
+        _write_create_only(_inside(root, ref, where), prep.archive)
         _append_line(root / index_path(prep.ident), prep.line)
         _update_search(root, prep.ident, [*lines, prep.line])
     return "published"
@@ -278,6 +306,8 @@ def yank_in_folder(root: Path, ident: str, version: str, *, undo: bool, where: s
 
     where = where or str(root)
     with _folder_lock(root) if lock else contextlib.nullcontext():
+        for rel in (CONFIG_FILE, SEARCH_FILE, index_path(ident)):
+            _inside(root, rel, where)
         _config_of(root, create=False)
         p = root / index_path(ident)
         lines = _read_lines(root, ident)
@@ -319,13 +349,34 @@ def _run(args: list[str], *, cwd: Path | None = None, url: str, config: tuple[st
         raise SourceError(f"git registry {redact_url(url)}: {e}") from None
 
 
+#: Settings of the temporary clone a git registry is changed in.
+_WORK_CONFIG = ("core.symlinks=false",)
+
+
 def _in_clone(url: str, change, message: str):  # noqa: ANN001
     """Clone the default branch, apply `change(worktree)`, commit and push."""
     from skillpm.sources.git.command import run_git
 
+    from skillpm.sources.git.mirror import ATTRIBUTES
+
     with tempfile.TemporaryDirectory(prefix="skillpm-publish-") as tmp:
         work = Path(tmp) / "registry"
-        _run(["clone", "--quiet", "--no-tags", "--", url, str(work)], url=url)
+        # Nothing in the registry repository may act on this machine: check out
+        # symlinks as plain files (so no write can follow one out of the clone)
+        # and apply no attributes (so no filter driver the user configured runs).
+        _run(["clone", "--quiet", "--no-tags", "--no-checkout", "--", url, str(work)], url=url, config=_WORK_CONFIG)
+        for item in _WORK_CONFIG:
+            key, _, value = item.partition("=")
+            _run(["config", key, value], cwd=work, url=url)
+        info = work / ".git" / "info"
+        info.mkdir(parents=True, exist_ok=True)
+        (info / "attributes").write_bytes(ATTRIBUTES)
+        try:
+            run_git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=work, urls=[url])
+        except Exception:  # noqa: BLE001 - an empty repository: nothing to check out
+            pass
+        else:
+            _run(["checkout", "--quiet", "--force", "HEAD"], cwd=work, url=url, config=_WORK_CONFIG)
         head = run_git(["symbolic-ref", "--short", "HEAD"], cwd=work, urls=[url])
         branch = head.stdout.decode().strip() or "main"
         result = change(work)

@@ -83,3 +83,47 @@ def test_search_and_info_on_a_git_registry(cli, skill_tree, bare_repo):
     assert [h["name"] for h in json.loads(r.out)] == ["lib/http"]
     r = cli("info", "lib/http", "--registry", url)
     assert "dependencies: lib/core" in r.out
+
+
+def _seed_registry(bare_repo, bare: Path, tmp_path: Path, setup) -> None:  # noqa: ANN001
+    """Commit a registry (config.json plus whatever `setup(work)` adds) to `bare`."""
+    git = bare_repo.git
+    seed = tmp_path / "seed"
+    git("clone", "--quiet", str(bare), str(seed))
+    from skillpm.registries.protocol import dump_config
+
+    (seed / "config.json").write_text(dump_config())
+    setup(seed)
+    git("add", "--all", cwd=seed)
+    git("commit", "--quiet", "-m", "seed", cwd=seed)
+    git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=seed)
+
+
+def test_publish_never_follows_symlinks_committed_in_the_registry(cli, skill_tree, bare_repo, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    bare = bare_repo()
+
+    def plant(seed: Path) -> None:
+        (seed / "index").mkdir()
+        (seed / "index" / "docker").symlink_to(outside)
+        (seed / "dl").mkdir()
+        (seed / "dl" / "docker").symlink_to(outside)
+
+    _seed_registry(bare_repo, bare, tmp_path, plant)
+    r = cli("publish", str(skill_tree("docker/basics", "1.0.0")), "--registry", f"git+{bare.as_uri()}", rc=1)
+    assert r.err.strip()
+    assert list(outside.iterdir()) == []
+    assert bare_repo.git("--git-dir", str(bare), "log", "--format=%s", "main").split("\n")[0] == "seed"
+
+
+def test_publish_runs_no_filter_driver_the_registry_names(cli, cli_env, skill_tree, bare_repo, tmp_path):
+    """The registry's .gitattributes may name a filter the user has configured: it never runs."""
+    bare = bare_repo()
+    proof = tmp_path / "ran"
+    _seed_registry(bare_repo, bare, tmp_path, lambda seed: (seed / ".gitattributes").write_text("* filter=evil\n"))
+    Path(cli_env["GIT_CONFIG_GLOBAL"]).write_text(
+        f'[filter "evil"]\n\tsmudge = "touch {proof}; cat"\n\tclean = "touch {proof}; cat"\n'
+    )
+    cli("publish", str(skill_tree("docker/basics", "1.0.0")), "--registry", f"git+{bare.as_uri()}")
+    assert not proof.exists()

@@ -160,3 +160,24 @@ def test_build_registry_from_a_tree(make_skill, tmp_path):
     with pytest.raises(InvalidSkill):
         build_registry(tree, tmp_path / "out2")
     assert not (tmp_path / "out2").exists()
+
+
+@pytest.mark.parametrize("where", ["index", "dl"])
+def test_publish_to_folder_refuses_symlinks_inside_the_registry(make_skill, tmp_path, where):
+    reg, outside = tmp_path / "reg", tmp_path / "outside"
+    outside.mkdir()
+    prep = prepare(make_skill("basics", version="1.0.0"), ident="docker/basics")
+    publish_to_folder(reg, prepare(make_skill("other", version="1.0.0"), ident="a/other"))
+    (reg / where).mkdir(exist_ok=True)
+    (reg / where / "docker").symlink_to(outside)
+    with pytest.raises(SkillpmError, match="symlink|outside"):
+        publish_to_folder(reg, prep)
+    assert list(outside.iterdir()) == []
+
+
+def test_publish_to_folder_refuses_a_file_where_a_folder_belongs(make_skill, tmp_path):
+    reg = tmp_path / "reg"
+    publish_to_folder(reg, prepare(make_skill("other", version="1.0.0"), ident="a/other"))
+    (reg / "index" / "docker").write_text("/tmp/outside")  # a symlink checked out as a plain file
+    with pytest.raises(SkillpmError, match="not a folder"):
+        publish_to_folder(reg, prepare(make_skill("basics", version="1.0.0"), ident="docker/basics"))
