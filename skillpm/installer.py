@@ -37,6 +37,7 @@ from skillpm.lockfile import LockedSkill
 from skillpm.sources.base import Release, Source
 
 STATE_DIR = ".skillpm"
+COMMITTED = "committed"  # marker in the transaction folder, written right after the lock
 STAGING_WORKERS = 8
 
 
@@ -119,21 +120,18 @@ class Installer:
             shutil.rmtree(self.txn)
             return None
         journal = json.loads(journal_path.read_text(encoding="utf-8"))
-        lock_path = Path(journal["lock_path"])
-        current = lock_path.read_bytes() if lock_path.exists() else None
-        if current is not None and hashlib.sha256(current).hexdigest() == journal["new_lock_sha256"]:
+        if (self.txn / COMMITTED).exists():
             self._write_state(journal["new_state"])
             shutil.rmtree(self.txn)
             return "completed an interrupted install"
         for op in reversed(journal["ops"]):
             folder = op["folder"]
             placed = self.dir / folder
-            if op["new"] and placed.exists() and not (self.txn / "new" / folder).exists():
-                shutil.rmtree(placed)
             old = self.txn / "old" / folder
-            if op["old"] and old.exists():
-                if placed.exists():
-                    shutil.rmtree(placed)
+            moved_in = op["new"] and not os.path.lexists(self.txn / "new" / folder)
+            if moved_in or (op["old"] and os.path.lexists(old)):
+                _remove(placed)
+            if op["old"] and os.path.lexists(old):
                 os.replace(old, placed)
         for key in ("manifest", "lock"):
             path, text = journal.get(f"{key}_path"), journal.get(f"old_{key}")
@@ -282,13 +280,12 @@ class Installer:
             e = final[plan.entry.folder].entry
             new_state[e.folder] = {"integrity": e.integrity, "files": file_hashes(self.txn / "new" / e.folder)}
         manifest_writes, lock_path, lock_text = commit(final_entries)
-        ops = [{"folder": p.entry.folder, "old": (self.dir / p.entry.folder).exists(), "new": True} for p in to_stage]
-        ops += [{"folder": r.folder, "old": (self.dir / r.folder).exists(), "new": False} for r in removals]
+        ops = [{"folder": p.entry.folder, "old": os.path.lexists(self.dir / p.entry.folder), "new": True} for p in to_stage]
+        ops += [{"folder": r.folder, "old": os.path.lexists(self.dir / r.folder), "new": False} for r in removals]
         journal = {
             "ops": ops,
             "lock_path": str(lock_path),
             "old_lock": lock_path.read_text(encoding="utf-8") if lock_path.exists() else None,
-            "new_lock_sha256": hashlib.sha256(lock_text.encode()).hexdigest(),
             "new_state": new_state,
         }
         for path, _ in manifest_writes[:1]:
@@ -303,23 +300,24 @@ class Installer:
             root = backup_root or _default_backup_root()
             root.mkdir(parents=True, exist_ok=True)
             backup_dir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S") + "-", dir=root))
-        for op in ops:
-            folder = op["folder"]
-            placed = self.dir / folder
-            if op["old"]:
-                if backup_dir is not None and folder in force_backup:
-                    backup_dir.mkdir(parents=True, exist_ok=True)
-                    shutil.copytree(placed, backup_dir / folder, symlinks=True)
-                    outcome.backups.append(backup_dir / folder)
-                if placed.is_symlink() or not placed.is_dir():
-                    placed.unlink()
-                else:
-                    os.replace(placed, self.txn / "old" / folder)
-            if op["new"]:
-                os.replace(self.txn / "new" / folder, placed)
-        for path, text in manifest_writes:
-            atomic_write(path, text)
-        atomic_write(lock_path, lock_text)  # the commit point
+        try:
+            for op in ops:
+                folder = op["folder"]
+                placed = self.dir / folder
+                if op["old"]:
+                    if backup_dir is not None and folder in force_backup:
+                        _backup(placed, backup_dir / folder)
+                        outcome.backups.append(backup_dir / folder)
+                    os.replace(placed, self.txn / "old" / folder)  # a folder, file or link alike
+                if op["new"]:
+                    os.replace(self.txn / "new" / folder, placed)
+            for path, text in manifest_writes:
+                atomic_write(path, text)
+            atomic_write(lock_path, lock_text)
+            (self.txn / COMMITTED).touch()  # the commit point: from here on, recovery rolls forward
+        except Exception:
+            self.recover()  # put the old state back now rather than on the next run
+            raise
         self._write_state(new_state)
         shutil.rmtree(self.txn, ignore_errors=True)
 
@@ -396,6 +394,22 @@ def _check_collisions(wanted: list[Planned]) -> None:
                 hint="remove one of them from skills.toml",
             )
         seen[e.folder] = e
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        path.unlink()
+
+
+def _backup(path: Path, dest: Path) -> None:
+    """Copy what is about to be replaced; links are copied as links."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir() and not path.is_symlink():
+        shutil.copytree(path, dest, symlinks=True)
+    else:
+        shutil.copy2(path, dest, follow_symlinks=False)
 
 
 def _default_backup_root() -> Path:

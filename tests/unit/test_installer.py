@@ -142,3 +142,64 @@ def test_state_records_file_hashes_for_verify(setup):
     st = inst.status(old_entries[0])
     assert st.state == "modified"
     assert st.modified == ["scripts/run.sh"] and st.missing == ["references/guide.md"]
+
+
+def test_crash_mid_move_with_an_unchanged_lock_rolls_back(setup, monkeypatch):
+    """install --force restoring edited files writes the same lock text: the lock's
+    content cannot tell whether the transaction committed."""
+    inst, commit, lock_path, old_entries, v1, v2, beta = setup
+    (inst.dir / "alpha/SKILL.md").write_text("edited\n")
+    before_files, before_lock = snapshot(inst.dir), lock_path.read_bytes()
+    real_replace = os.replace
+    calls = []
+
+    def crash_on_second_move(src, dst):
+        calls.append((src, dst))
+        if Path(src).parent == inst.txn / "new":  # moving the new copy in, after the old one went aside
+            raise KeyboardInterrupt("power cut between moving old aside and new in")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash_on_second_move)
+    with pytest.raises(KeyboardInterrupt):
+        inst.apply([plan("alpha", v1), Planned(entry=old_entries[1])], old_entries, commit=commit, force=True, backup_root=inst.dir.parent / "bk")
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert not (inst.dir / "alpha").exists()  # the crash left the skill moved aside
+    assert inst.recover() == "rolled back an interrupted install"
+    assert snapshot(inst.dir) == before_files and lock_path.read_bytes() == before_lock
+
+
+def test_an_ordinary_failure_mid_move_rolls_back_at_once(setup, monkeypatch):
+    inst, commit, lock_path, old_entries, v1, v2, beta = setup
+    before_files, before_lock = snapshot(inst.dir), lock_path.read_bytes()
+    real = installer_mod.atomic_write
+
+    def fail_on_lock(path, data, **kw):
+        if Path(path) == lock_path:
+            raise OSError("disk full")
+        return real(path, data, **kw)
+
+    monkeypatch.setattr(installer_mod, "atomic_write", fail_on_lock)
+    with pytest.raises(OSError, match="disk full"):
+        inst.apply([plan("alpha", v2, "2.0.0"), Planned(entry=old_entries[1])], old_entries, commit=commit)
+    assert not inst.txn.exists()
+    assert snapshot(inst.dir) == before_files and lock_path.read_bytes() == before_lock
+
+
+@pytest.mark.parametrize("kind", ["file", "dangling-link"])
+def test_non_folders_in_the_way_are_replaced_with_force_and_backed_up(tmp_path, make_skill, kind):
+    install_dir = tmp_path / "p/.agents/skills"
+    install_dir.mkdir(parents=True)
+    target = install_dir / "alpha"
+    if kind == "file":
+        target.write_text("not a skill\n")
+    else:
+        target.symlink_to(tmp_path / "nowhere")
+    lock_path = tmp_path / "p/skills.lock"
+    inst = Installer(install_dir)
+    src = make_skill("alpha", parent=tmp_path / "src")
+    with pytest.raises(InstallError, match="not installed by skillpm"):
+        inst.apply([plan("alpha", src)], [], commit=lambda e: ([], lock_path, dump_lock(e)))
+    outcome = inst.apply([plan("alpha", src)], [], commit=lambda e: ([], lock_path, dump_lock(e)), force=True, backup_root=tmp_path / "bk")
+    assert (target / "SKILL.md").exists()
+    [backup] = outcome.backups
+    assert backup.is_symlink() if kind == "dangling-link" else backup.read_text() == "not a skill\n"
