@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from skillpm.errors import SourceError
-from skillpm.spec import redact_url
+from skillpm.spec import SpecError, check_git_url, redact_url
 
 #: `-c` settings given to every git command (before any repository config is read,
 #: and taking precedence over it).
@@ -147,6 +147,31 @@ def _secrets(url: str) -> list[str]:
     if user and scheme not in ("ssh", "git+ssh") and len(user) >= 8:
         found += [user, unquote(user)]
     return sorted({s for s in found if len(s) >= 3}, key=len, reverse=True)
+
+
+def display_url(url: str) -> str:
+    """redact_url that never raises: an unparsable URL loses anything like a user part."""
+    try:
+        return redact_url(url)
+    except ValueError:
+        pass
+    shown = scrub(url).replace("[", "%5B").replace("]", "%5D")
+    try:
+        redact_url(shown)  # it must survive being shown (SpecError redacts again)
+    except ValueError:
+        return "<an unparsable URL>"
+    return shown
+
+
+def check_url(url: str) -> str:
+    """check_git_url, with only the redacted URL in any error; returns that redacted URL."""
+    display = display_url(url)
+    check_git_url(url, spec=display)
+    try:
+        redact_url(url)
+    except ValueError:
+        raise SpecError(display, "not a valid URL") from None
+    return display
 
 
 def scrub(text: str, urls: Iterable[str] = ()) -> str:

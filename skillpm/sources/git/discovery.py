@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skillpm.errors import SourceError
-from skillpm.spec import GitSpec, parse_spec, redact_url
+from skillpm.spec import GitSpec, parse_spec
 from skillpm.sources.git.mirror import Mirror
 from skillpm.sources.git.tags import FULL_SHA
 
@@ -71,7 +71,7 @@ def discover(spec_or_url: GitSpec | str, commit: str | None = None, *, offline: 
         mirror.sync()
         resolved = mirror.resolve_commit(commit)
         if resolved is None:
-            raise SourceError(f"{commit!r} is not a commit of {redact_url(spec.url)}")
+            raise SourceError(f"{commit!r} is not a commit of {mirror.display}")
         commit = resolved
     mirror.ensure_commit(commit)
     folders = _skill_folders(mirror.list_files(commit))

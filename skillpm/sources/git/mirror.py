@@ -31,8 +31,7 @@ from pathlib import Path
 from skillpm.cache import cache_dir, slug
 from skillpm.errors import SourceError
 from skillpm.fs import file_lock
-from skillpm.spec import check_git_url, redact_url
-from skillpm.sources.git.command import GitFailed, git_args, git_env, run_git, scrub, stderr_text
+from skillpm.sources.git.command import GitFailed, check_url, git_args, git_env, run_git, scrub, stderr_text
 from skillpm.sources.git.extract import extract_tar_stream
 from skillpm.sources.git.tags import FULL_SHA, RemoteRefs
 
@@ -130,9 +129,8 @@ class Mirror:
     """The bare mirror of one remote in the user's cache."""
 
     def __init__(self, url: str, *, offline: bool = False) -> None:
-        check_git_url(url)
+        self.display = check_url(url)
         self.url = url
-        self.display = redact_url(url)
         self.offline = offline
         root = git_cache_dir()
         self.path = root / slug(self.display)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 
 from skillpm.errors import SourceError
-from skillpm.spec import check_git_url, check_ref, redact_url
-from skillpm.sources.git.command import GitFailed, run_git
+from skillpm.spec import check_ref
+from skillpm.sources.git.command import GitFailed, check_url, display_url, run_git
 from skillpm.sources.git.tags import FULL_SHA, RemoteRefs, parse_ls_remote
 
 __all__ = ["remote_refs", "default_branch", "check_tag", "forget_remote_refs", "TagMovedError"]
@@ -43,7 +43,7 @@ def _ls_remote(url: str, *options: str, patterns: tuple[str, ...] = ()) -> str:
     try:
         proc = run_git(["ls-remote", "--symref", *options, "--end-of-options", url, *patterns], urls=[url])
     except GitFailed as exc:
-        display = redact_url(url)
+        display = display_url(url)
         raise SourceError(
             f"cannot list the tags and branches of {display}: {exc.summary}",
             hint=f"check the URL, your network and your git credentials (try `git ls-remote {display}`)",
@@ -53,7 +53,7 @@ def _ls_remote(url: str, *options: str, patterns: tuple[str, ...] = ()) -> str:
 
 def remote_refs(url: str, *, offline: bool = False, refresh: bool = False) -> RemoteRefs:
     """The remote's tags and branches (memoised for the run). Offline: the mirror's."""
-    check_git_url(url)
+    check_url(url)
     if offline:
         from skillpm.sources.git.mirror import Mirror
 
@@ -72,7 +72,7 @@ def remote_refs(url: str, *, offline: bool = False, refresh: bool = False) -> Re
 
 def default_branch(url: str, *, offline: bool = False) -> tuple[str, str]:
     """(name, commit) of the remote's default branch."""
-    display = redact_url(url)
+    display = check_url(url)
     if offline:
         from skillpm.sources.git.mirror import Mirror
 
@@ -132,11 +132,10 @@ def check_tag(
     if tag is None or locked_commit is None:
         raise TypeError("check_tag needs a tag and the locked commit")
     assert isinstance(url, str)
-    check_git_url(url)
+    display = check_url(url)
     check_ref(tag)
     if offline:
         return
-    display = redact_url(url)
     refs = remote_refs(url)
     now = refs.tags.get(tag)
     who = name or _default_name(url)

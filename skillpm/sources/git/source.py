@@ -17,8 +17,8 @@ from pathlib import Path
 
 from skillpm.errors import SkillpmError, SourceError
 from skillpm.sources.base import Release, Source
-from skillpm.spec import GitSpec, check_git_url, check_ref, normalize_subpath, redact_url
-from skillpm.sources.git.command import GitFailed
+from skillpm.spec import GitSpec, check_ref, normalize_subpath
+from skillpm.sources.git.command import GitFailed, check_url, display_url
 from skillpm.sources.git.mirror import Mirror, NotCachedError
 from skillpm.sources.git.remote import check_tag, default_branch, remote_refs
 from skillpm.sources.git.tags import FULL_SHA, RemoteRefs, resolve_web_ref, skill_tag_versions, version_for_tag
@@ -33,12 +33,11 @@ class GitSource(Source):
     """One git spec: `url`, optional `path` inside the repository, optional pin."""
 
     def __init__(self, spec: GitSpec, *, offline: bool = False, strict: bool = False) -> None:
-        check_git_url(spec.url)
+        self.display_url = check_url(spec.url)
         for value in spec.pins().values():
             check_ref(value)
         self.spec = spec
         self.url = spec.url
-        self.display_url = redact_url(spec.url)
         self.path = normalize_subpath(str(spec), spec.path) if spec.path else ""
         self.offline = offline
         self.strict = strict
@@ -366,11 +365,11 @@ def _declared_name(data: bytes) -> str | None:
 
 def materialize_locked(url: str, path: str, commit: str, dest: Path, *, offline: bool = False) -> None:
     """Install exactly `commit` (from a lock file): fetch it by id if the mirror lacks it."""
-    check_git_url(url)
+    display = check_url(url)
     commit = commit.lower()
     if not FULL_SHA.match(commit):
-        raise SourceError(f"lock entry for {redact_url(url)}: {commit!r} is not a full 40-hex commit id")
-    path = normalize_subpath(url, path) if path else ""
+        raise SourceError(f"lock entry for {display}: {commit!r} is not a full 40-hex commit id")
+    path = normalize_subpath(display, path) if path else ""
     mirror = Mirror(url, offline=offline)
     mirror.ensure_commit(commit, by_id_first=True)
     mirror.export(commit, path, Path(dest))
@@ -419,7 +418,7 @@ def prefetch(sources: Iterable[Source], *, max_workers: int = 8, files: bool = T
         return first
 
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(group))), thread_name_prefix="skillpm-git") as pool:
-        futures = {redact_url(url): pool.submit(one, url) for url in group}
+        futures = {display_url(url): pool.submit(one, url) for url in group}
         for display, fut in futures.items():
             results[display] = fut.result()
     return results
@@ -447,7 +446,7 @@ def prefetch_releases(
             url, path, commit = item  # type: ignore[misc]
         if offline or not FULL_SHA.match(str(commit).lower()):
             continue
-        by_url.setdefault(url, []).append((str(commit).lower(), normalize_subpath(url, path) if path else ""))
+        by_url.setdefault(url, []).append((str(commit).lower(), normalize_subpath(display_url(url), path) if path else ""))
     results: dict[str, SkillpmError | None] = {}
     if not by_url:
         return results
@@ -463,7 +462,7 @@ def prefetch_releases(
         return None
 
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(by_url))), thread_name_prefix="skillpm-git") as pool:
-        futures = {redact_url(url): pool.submit(one, url) for url in by_url}
+        futures = {display_url(url): pool.submit(one, url) for url in by_url}
         for display, fut in futures.items():
             results[display] = fut.result()
     return results

@@ -10,6 +10,7 @@ import pytest
 
 from skillpm.errors import SkillpmError, SourceError
 from skillpm.sources.git import GitSource, check_tag, discover, materialize_locked, prefetch
+from skillpm.sources.git.source import prefetch_releases
 from skillpm.sources.git import command as git_command
 from skillpm.spec import GitSpec, SpecError, parse_spec
 
@@ -206,3 +207,43 @@ def test_git_environment_is_safe(monkeypatch):
         assert needed in flags
     assert "credential.helper" not in " ".join(flags)
     assert git_command.git_env(offline=True)["GIT_ALLOW_PROTOCOL"]
+
+
+TOKEN = "ghp_SECRETtoken1234"
+CRED_URL = f"https://user:{TOKEN}@example.invalid/o/r.git"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda tmp: GitSource(GitSpec(url=CRED_URL, path="../x")),
+        lambda tmp: GitSource(GitSpec(url=CRED_URL, tag="a..b")),
+        lambda tmp: GitSource(GitSpec(url=CRED_URL, rev="--all")),
+        lambda tmp: GitSource(GitSpec(url=CRED_URL + " --upload-pack=x")),
+        lambda tmp: GitSource(GitSpec(url=f"ftp://user:{TOKEN}@example.invalid/r.git")),
+        lambda tmp: materialize_locked(CRED_URL, "../x", "a" * 40, tmp / "x"),
+        lambda tmp: materialize_locked(CRED_URL, "", "HEAD", tmp / "x"),
+        lambda tmp: materialize_locked(CRED_URL + "\n--upload-pack=x", "", "a" * 40, tmp / "x"),
+        lambda tmp: check_tag(CRED_URL + " x", "v1.0.0", "a" * 40),
+        lambda tmp: check_tag(CRED_URL, "--x", "a" * 40),
+        lambda tmp: discover(GitSpec(url=CRED_URL + " x")),
+        lambda tmp: prefetch_releases([(CRED_URL, "../x", "a" * 40)]),
+    ],
+)
+def test_credentials_never_in_refusals(make, no_git, tmp_path):
+    with pytest.raises(SkillpmError) as info:
+        make(tmp_path)
+    text = f"{info.value} {getattr(info.value, 'hint', '')} {info.value!r}"
+    assert TOKEN not in text
+
+
+def test_unparsable_credentialed_url_is_a_spec_error(no_git, tmp_path):
+    url = f"https://user:{TOKEN}@[::1/o/r.git"
+    for make in (
+        lambda: GitSource(GitSpec(url=url)),
+        lambda: materialize_locked(url, "x", "a" * 40, tmp_path / "x"),
+        lambda: check_tag(url, "v1.0.0", "a" * 40),
+    ):
+        with pytest.raises(SpecError) as info:
+            make()
+        assert TOKEN not in str(info.value)
