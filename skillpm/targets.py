@@ -40,6 +40,7 @@ __all__ = [
     "canonical_name",
     "check_targets",
     "get_target",
+    "same_dir",
     "sync_targets",
 ]
 
@@ -238,7 +239,8 @@ def _key(folder: Path, install_dir: Path) -> str:
     return Path(os.path.relpath(folder, install_dir)).as_posix()
 
 
-def _same_dir(a: Path, b: Path) -> bool:
+def same_dir(a: Path, b: Path) -> bool:
+    """a and b are the same folder (after links); False when either cannot be resolved."""
     try:
         return a.resolve() == b.resolve()
     except OSError:
@@ -345,7 +347,7 @@ def sync_targets(
         key = _key(folder, install_dir)
         result = TargetSync(name, folder)
         results.append(result)
-        if _same_dir(folder, install_dir):
+        if same_dir(folder, install_dir):
             result.skipped = "it is the install dir"
             continue
         if key in seen_keys:
@@ -487,7 +489,7 @@ def check_targets(install_dir: Path, entries: Iterable, wanted: list[tuple[str, 
     for name, folder in wanted:
         check = TargetCheck(name, folder)
         checks.append(check)
-        if _same_dir(folder, install_dir):
+        if same_dir(folder, install_dir):
             check.skipped = "it is the install dir"
             continue
         made = state.get(_key(folder, install_dir), {}).get("skills", {})

@@ -29,11 +29,11 @@ def global_manifest_path() -> Path:
 
 def default_targets(home: Path | None = None) -> list[str]:
     """The agents that look installed for this user (their config or skills folder exists)."""
-    from skillpm.targets import TARGETS
+    from skillpm.targets import TARGETS, same_dir
 
     home = home or Path.home()
-    install_dir = (home / DEFAULT_INSTALL_DIR).resolve()
-    return [t.name for t in TARGETS if t.detected(None, home=home) and t.user_dir(home=home).resolve() != install_dir]
+    install_dir = home / DEFAULT_INSTALL_DIR
+    return [t.name for t in TARGETS if t.detected(None, home=home) and not same_dir(t.user_dir(home=home), install_dir)]
 
 
 def initial_text(targets: list[str]) -> str:
@@ -72,6 +72,5 @@ def global_project(*, broken_lock_ok: bool = False) -> Project:
             hint="add one with `skillpm add -g SPEC`",
         )
     project = load_project(path, broken_lock_ok=broken_lock_ok)
-    project.install_root = Path.home()
-    project.scope = "global"
+    project.install_root = Path.home()  # which makes project.scope "global"
     return project

@@ -26,9 +26,14 @@ class Project:
     lock: Lockfile | None
     notes: list[str] = field(default_factory=list)  # e.g. "rolled back an interrupted install"
     install_root: Path | None = None  # the global scope installs under the home folder, not the manifest's
-    scope: str = "project"  # "project" | "global": which folders of agent targets to use
     broken_lock_ok: bool = False  # `skillpm lock`: an unreadable skills.lock counts as absent
     lock_error: str | None = None  # why skills.lock was unreadable (only with broken_lock_ok)
+
+    @property
+    def scope(self) -> str:
+        """"global" (installs under the home folder, links into each agent's user
+        folder) exactly when there is an install_root; else "project"."""
+        return "global" if self.install_root is not None else "project"
 
     @property
     def root(self) -> Path:
@@ -53,7 +58,7 @@ class Project:
 
     def reload(self) -> Project:
         fresh = load_project(self.manifest.path, broken_lock_ok=self.broken_lock_ok)
-        fresh.install_root, fresh.scope = self.install_root, self.scope
+        fresh.install_root = self.install_root
         return fresh
 
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from skillpm.ops.project import Project
-from skillpm.targets import TARGETS, TargetCheck, TargetSync, check_targets, get_target, sync_targets
+from skillpm.targets import TARGETS, Target, TargetCheck, TargetSync, check_targets, get_target, same_dir, sync_targets
+
+
+def target_folder(project: Project, target: Target) -> Path:
+    """The folder `target` links into for this project: the agent's user folder
+    in the global scope, its project folder otherwise."""
+    return target.user_dir() if project.scope == "global" else target.project_dir(project.root)
 
 
 def target_dirs(project: Project) -> list[tuple[str, Path]]:
@@ -18,14 +24,13 @@ def target_dirs(project: Project) -> list[tuple[str, Path]]:
     out = []
     for name in project.manifest.targets:
         target = get_target(name)
-        folder = target.user_dir() if project.scope == "global" else target.project_dir(project.root)
-        out.append((target.name, folder))
+        out.append((target.name, target_folder(project, target)))
     return out
 
 
 def sync_project_targets(project: Project, entries) -> list[TargetSync]:  # noqa: ANN001 - LockedSkill list
     """After a committed transaction: link (or copy) `entries` into every configured target."""
-    known = [t.user_dir() if project.scope == "global" else t.project_dir(project.root) for t in TARGETS]
+    known = [target_folder(project, t) for t in TARGETS]
     return sync_targets(project.install_dir, entries, target_dirs(project), mode=project.manifest.link, known=known)
 
 
@@ -62,21 +67,14 @@ def describe(project: Project | None, *, root: Path | None = None) -> list[dict]
             "docs": list(t.docs),
         }
         if project is not None:
-            folder = user_dir if project.scope == "global" else project_dir
+            folder = target_folder(project, t)
             row["folder"] = str(folder)
-            row["reads_install_dir"] = _same(folder, project.install_dir)
+            row["reads_install_dir"] = same_dir(folder, project.install_dir)
             if t.name in configured:
                 row["linked_into"] = str(folder)
                 row["is_install_dir"] = row["reads_install_dir"]
         rows.append(row)
     return rows
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
 
 
 def summarize(results: list[TargetSync], base: Path | None = None) -> tuple[list[str], list[str]]:

@@ -90,6 +90,29 @@ def test_aliases_and_unknown_names():
         get_target("emacs")
 
 
+def test_same_dir_follows_links_and_tolerates_missing_folders(tmp_path):
+    from skillpm.targets import same_dir
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to("real", target_is_directory=True)
+    assert same_dir(tmp_path / "link", tmp_path / "real")
+    assert same_dir(tmp_path / "real" / ".." / "real", tmp_path / "real")
+    assert not same_dir(tmp_path / "real", tmp_path / "missing")
+
+
+def test_scope_and_target_folder_follow_the_install_root(tmp_path):
+    from skillpm.ops.project import find_project
+    from skillpm.ops.targets import target_folder
+
+    (tmp_path / "skills.toml").write_text("[skills]\n")
+    project = find_project(tmp_path)
+    claude = get_target("claude-code")
+    assert project.scope == "project" and target_folder(project, claude) == tmp_path / ".claude/skills"
+    project.install_root = tmp_path / "home"
+    assert project.scope == "global" and target_folder(project, claude) == claude.user_dir()
+    assert project.reload().scope == "global"
+
+
 def test_manifest_reads_targets_and_link(tmp_path):
     m = parse_manifest('[install]\ndir = ".agents/skills"\ntargets = ["claude", "cursor", "claude-code"]\nlink = "copy"\n', tmp_path / "skills.toml")
     assert m.targets == ["claude-code", "cursor"] and m.link == "copy"
