@@ -274,8 +274,6 @@ def spec_to_entry(spec: Spec) -> tuple[str | None, Any]:
     for key in ("tag", "branch", "rev"):
         if getattr(spec, key):
             entry[key] = getattr(spec, key)
-    if spec.ref:  # a web URL's ref: the source told us whether it is a tag or a branch
-        entry.setdefault("branch", spec.ref)
     return None, entry
 
 

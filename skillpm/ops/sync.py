@@ -236,6 +236,15 @@ def install(project: Project, *, frozen: bool = False, force: bool = False, offl
     return report
 
 
+def _pin_web_ref(spec: GitSpec, entry: LockedSkill) -> GitSpec:
+    """A web URL's `ref` is a tag or a branch, and its path may have been split
+    differently; the manifest records what the source resolved it to."""
+    from dataclasses import replace
+
+    pin = {"tag": entry.tag} if entry.tag else {"branch": entry.branch} if entry.branch else {"rev": entry.commit}
+    return replace(spec, ref=None, path=entry.path or "", **pin)
+
+
 class SelectionNeeded(UsageError):
     """A repository holds several skills and the user named none."""
 
@@ -282,9 +291,12 @@ def add(
         resolved = _resolve(project, specs, unlock=unlock, offline=offline)
         report.warnings.extend(resolved.sources.warnings)
         report.stats = resolved.stats
-        versions = {p.entry.name: p.entry.version for p in resolved.planned}
+        locked_now = {p.entry.name: p.entry for p in resolved.planned}
+        versions = {name: e.version for name, e in locked_now.items()}
         set_entries = {}
         for name, spec in new.items():
+            if isinstance(spec, GitSpec) and spec.ref:
+                spec = _pin_web_ref(spec, locked_now[_root_key(name, spec)])
             key, value = spec_to_entry(spec)
             if isinstance(spec, RegistrySpec) and spec.range is None:
                 value = f"^{versions[spec.name]}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import tomllib
 
+import pytest
+
 
 def lock_names(project) -> list[str]:
     return sorted(s["name"] for s in tomllib.loads((project / "skills.lock").read_text())["skill"])
@@ -70,3 +72,17 @@ def test_remote_skill_cannot_depend_on_local_repository(cli, project, make_git_r
     r = cli("add", f"{url}@^1", cwd=project, rc=1)
     assert "cannot depend on the local repository" in r.err
     assert not (project / "skills.lock").exists()
+
+
+@pytest.mark.parametrize("ref, key", [("skill-01--v1.1.0", "tag"), ("main", "branch")])
+def test_web_url_ref_is_recorded_as_what_it_is(cli, project, monorepo, git_http, ref, key):
+    mono = monorepo(n_skills=2, convention="plugin")
+    mono.repo.run("branch", "-M", "main")
+    server = git_http()
+    mono.repo.bare_copy(server.root / "org" / "mono.git")  # GitHub-like owner/repo layout
+    web = f"http://127.0.0.1:{server.port}/org/mono/tree/{ref}/skills/skill-01"
+    cli("add", web, cwd=project)
+    entry = tomllib.loads((project / "skills.toml").read_text())["skills"]["skill-01"]
+    assert entry[key] == ref and entry["path"] == "skills/skill-01"
+    assert {"tag", "branch"} - {key} & set(entry) == set()
+    cli("install", "--frozen", cwd=project)
