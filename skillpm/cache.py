@@ -24,6 +24,30 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("skillpm", appauthor=False))
 
 
+#: What `skillpm cache clean` keeps: backups of skills replaced with --force (they
+#: are not downloads and cannot be fetched again) and the lock files other runs hold.
+KEPT_BY_CLEAN = ("backups", "locks")
+
+
+def clean_cache() -> int:
+    """Remove every download from the cache; returns how many top-level items went."""
+    import shutil
+
+    folder = cache_dir()
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for child in folder.iterdir():
+        if child.name in KEPT_BY_CLEAN:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+        removed += 1
+    return removed
+
+
 def config_dir() -> Path:
     """The user's config dir: tokens, global manifest. `SKILLPM_CONFIG_DIR` overrides."""
     override = os.environ.get("SKILLPM_CONFIG_DIR")

@@ -466,18 +466,14 @@ def cache_dir_cmd() -> None:
 
 @cache_app.command("clean")
 def cache_clean() -> None:
-    """Delete everything skillpm cached (it is fetched again when needed).
+    """Delete what skillpm downloaded (fetched again when needed); backups of replaced skills stay.
 
     Example: skillpm cache clean
     """
-    import shutil
+    from skillpm.cache import KEPT_BY_CLEAN, cache_dir, clean_cache
 
-    from skillpm.cache import cache_dir
-
-    folder = cache_dir()
-    if folder.exists():
-        shutil.rmtree(folder)
-    _info(f"Removed {folder}")
+    removed = clean_cache()
+    _info(f"Removed {removed} item(s) from {cache_dir()} (kept {', '.join(KEPT_BY_CLEAN)}/)")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -309,3 +309,17 @@ def test_path_dependencies_are_locked_relative_to_the_project(cli, project, make
     shutil.rmtree(project / ".agents")
     cli("install", "--frozen", cwd=project)
     cli("verify", cwd=project)
+
+
+def test_cache_clean_keeps_backups_of_replaced_skills(cli, project, make_skill, tmp_path):
+    make_skill("kept", parent=project / "local")
+    cli("add", "./local/kept", cwd=project)
+    (project / ".agents/skills/kept/SKILL.md").write_text("my edit\n")
+    cli("install", "--force", cwd=project)
+    cache = tmp_path / "cache"
+    (cache / "git" / "some-mirror").mkdir(parents=True)
+    r = cli("cache", "clean", cwd=project)
+    assert "kept backups" in r.err
+    assert not (cache / "git").exists()
+    backups = list((cache / "backups").rglob("SKILL.md"))
+    assert backups and backups[0].read_text() == "my edit\n"
