@@ -16,6 +16,7 @@ Tests replace the transport with `set_transport_factory(lambda: httpx.MockTransp
 from __future__ import annotations
 
 import atexit
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,12 +80,38 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port
 
 
+#: Percent-encoded `.`, `/` and `\\`: a server may decode them into a path that
+#: leaves the base, so a path holding one is never "under" anything.
+_ENCODED_SEPARATOR = re.compile(r"%(2e|2f|5c)", re.IGNORECASE)
+
+
+def _sent_path(url: str) -> str | None:
+    """The path httpx will actually send for `url` (`.` and `..` resolved), or None."""
+    try:
+        raw = httpx.URL(url).raw_path
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return None
+    path = raw.split(b"?", 1)[0].decode("ascii", "replace") or "/"
+    if _ENCODED_SEPARATOR.search(path) or "\\" in path:
+        return None
+    return path
+
+
 def url_under(url: str, base: str) -> bool:
-    """True when `url` is `base` or below it (same scheme, host, port; path prefix)."""
-    if _origin(url) != _origin(base):
+    """True when `url` is `base` or below it (same scheme, host, port; path prefix).
+
+    Paths are compared as sent on the wire, after `.`/`..` segments are resolved;
+    a path with a percent-encoded `.`, `/` or `\\` is never under a base.
+    """
+    try:
+        if _origin(url) != _origin(base):
+            return False
+    except ValueError:  # e.g. a port that is not a number
         return False
-    path = urlsplit(url).path or "/"
-    base_path = urlsplit(base).path or "/"
+    path = _sent_path(url)
+    base_path = _sent_path(base)
+    if path is None or base_path is None:
+        return False
     if not base_path.endswith("/"):
         base_path += "/"
     return path == base_path.rstrip("/") or path.startswith(base_path)

@@ -23,6 +23,20 @@ from skillpm.registries.client import Answer, Auth, error_detail, request, url_u
         ("https://r.example/reg2/x", "https://r.example/reg/", False),  # path prefix is per segment
         ("https://r.example/reg", "https://r.example/reg/", True),
         ("https://r.example/reg/x", "https://r.example/reg/", True),
+        # dot segments: compared as httpx sends them
+        ("https://r.example/reg/../admin", "https://r.example/reg/", False),
+        ("https://r.example/reg/a/../../admin", "https://r.example/reg/", False),
+        ("https://r.example/reg/..", "https://r.example/reg/", False),
+        ("https://r.example/reg/./x", "https://r.example/reg/", True),
+        ("https://r.example/reg/a/../x", "https://r.example/reg/", True),
+        ("https://r.example/reg/x?a=/../admin", "https://r.example/reg/", True),
+        # encoded dots and slashes a server might decode: never under
+        ("https://r.example/reg/%2e%2e/admin", "https://r.example/reg/", False),
+        ("https://r.example/reg/%2E%2E/admin", "https://r.example/reg/", False),
+        ("https://r.example/reg/..%2fadmin", "https://r.example/reg/", False),
+        ("https://r.example/reg/%2F..%2Fadmin", "https://r.example/reg/", False),
+        ("https://r.example/reg/..%5cadmin", "https://r.example/reg/", False),
+        ("https://r.example:99999/x", "https://r.example/", False),
     ],
 )
 def test_url_under(url, base, under):
