@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -107,9 +107,24 @@ def _stdin_is_tty() -> bool:
         return False
 
 
-def git_env(*, offline: bool = False) -> dict[str, str]:
-    """The environment for git: the user's, minus repository redirections, plus safety."""
+def git_env(*, offline: bool = False, config: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for git: the user's, minus repository redirections, plus safety.
+
+    `config` settings are passed as GIT_CONFIG_COUNT/KEY_n/VALUE_n (after any
+    the user set), not as `-c`: values such as a credentialed remote URL then
+    never appear on a command line other users can read.
+    """
     env = {k: v for k, v in os.environ.items() if k not in _DROP_ENV}
+    if config:
+        try:
+            n = int(env.get("GIT_CONFIG_COUNT") or 0)
+        except ValueError:
+            n = 0
+        for key, value in config.items():
+            env[f"GIT_CONFIG_KEY_{n}"] = key
+            env[f"GIT_CONFIG_VALUE_{n}"] = value
+            n += 1
+        env["GIT_CONFIG_COUNT"] = str(n)
     if not _stdin_is_tty():
         env["GIT_TERMINAL_PROMPT"] = "0"  # CI: fail instead of waiting for a password
     env["GIT_LFS_SKIP_SMUDGE"] = "1"
@@ -238,10 +253,12 @@ def run_git(
     offline: bool = False,
     input: bytes | None = None,
     cwd: Path | None = None,
+    env_config: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run git; return the completed process or raise GitFailed (stderr scrubbed).
 
-    `urls` are the URLs whose credentials must be scrubbed from any output.
+    `urls` are the URLs whose credentials must be scrubbed from any output;
+    `env_config` settings go through the environment (see git_env).
     """
     cmd = git_args(args, git_dir=git_dir, config=config)
     try:
@@ -250,7 +267,7 @@ def run_git(
             input=input,
             stdin=None if input is not None else subprocess.DEVNULL,
             capture_output=True,
-            env=git_env(offline=offline),
+            env=git_env(offline=offline, config=env_config),
             cwd=cwd or (git_dir if git_dir is not None else None),
             check=False,
         )

@@ -13,7 +13,8 @@ per skill, only when a skill is read or installed. Servers without filter
 support get a plain full mirror.
 
 The remote URL is never written into the mirror's config (it may carry
-credentials); every command is given it with `-c remote.origin.url=…`.
+credentials); every command is given it in the environment (GIT_CONFIG_COUNT…,
+see command.git_env), so it is not on any command line either.
 """
 
 from __future__ import annotations
@@ -141,8 +142,9 @@ class Mirror:
 
     # ---- plumbing ---------------------------------------------------------- #
 
-    def _config(self) -> tuple[str, ...]:
-        return (f"remote.origin.url={self.url}",)
+    def _config(self) -> dict[str, str]:
+        """Settings passed through the environment, not `-c` (the URL may hold a token)."""
+        return {"remote.origin.url": self.url}
 
     def git(self, *args: str, input: bytes | None = None, config: Iterable[str] = (), network: bool = False) -> bytes:
         """Run git in the mirror. Without `network`, every transport is disabled, so
@@ -150,7 +152,8 @@ class Mirror:
         return run_git(
             args,
             git_dir=self.path,
-            config=(*self._config(), *config),
+            config=tuple(config),
+            env_config=self._config(),
             urls=[self.url],
             offline=self.offline or not network,
             input=input,
@@ -301,7 +304,7 @@ class Mirror:
         if filtered:
             args.append("--filter=blob:none")
         args.append("origin")
-        proc = run_git(args, git_dir=where, config=self._config(), urls=[self.url], offline=self.offline)
+        proc = run_git(args, git_dir=where, env_config=self._config(), urls=[self.url], offline=self.offline)
         return stderr_text(proc, [self.url])
 
     def _fetch_refs(self) -> None:
@@ -642,7 +645,6 @@ class Mirror:
         cmd = git_args(
             ["archive", "--format=tar", "--end-of-options", treeish],
             git_dir=self.path,
-            config=self._config(),
         )
         with tempfile.TemporaryFile() as errf:
             proc = subprocess.Popen(
@@ -650,7 +652,7 @@ class Mirror:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=errf,
-                env=git_env(offline=True),  # never a lazy fetch behind the lock's back
+                env=git_env(offline=True, config=self._config()),  # never a lazy fetch behind the lock's back
                 cwd=self.path,
             )
             assert proc.stdout is not None

@@ -67,6 +67,34 @@ def test_http_with_credentials_in_url_never_leaks_them(monorepo, git_http, tmp_p
     assert SECRET not in everything_in(git_cache_dir())
 
 
+def test_mirror_commands_never_carry_the_credentialed_url(monorepo, git_http, tmp_path, monkeypatch):
+    """The mirror gets remote.origin.url through the environment, not `-c` on argv."""
+    import subprocess
+
+    mono = monorepo(n_skills=2)
+    server = git_http(user="deploy", password=SECRET)
+    url = server.serve(mono.repo, user="deploy", password=SECRET)
+    seen: list[str] = []
+    real_run, real_popen = subprocess.run, subprocess.Popen
+
+    def run(args, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append(" ".join(map(str, args)))
+        return real_run(args, *a, **kw)
+
+    def popen(args, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append(" ".join(map(str, args)))
+        return real_popen(args, *a, **kw)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    src = GitSource(parse_spec(f"{url}#path=skills/skill-02"))
+    rels = src.releases()
+    src.materialize(rels[0], tmp_path / "out")
+    mirror_cmds = [c for c in seen if "--git-dir=" in c]
+    assert mirror_cmds and any(" fetch " in c for c in mirror_cmds) and any(" archive " in c for c in mirror_cmds)
+    assert not [c for c in mirror_cmds if SECRET in c or "remote.origin.url" in c]
+
+
 def test_http_wrong_credentials_error_is_redacted_and_fast(monorepo, git_http):
     mono = monorepo(n_skills=1)
     server = git_http(user="deploy", password=SECRET)
