@@ -61,13 +61,15 @@ class Target:
     name: str
     title: str
     project: str  # relative to the project root
-    _user: Callable[[Mapping[str, str], Path], Path]
     _config: Callable[[Mapping[str, str], Path], Path]
     docs: tuple[str, ...]
     aliases: tuple[str, ...] = ()
     project_markers: tuple[str, ...] = ()  # folders whose presence in a project means "this agent is used here"
+    _user: Callable[[Mapping[str, str], Path], Path] | None = None  # default: <config dir>/skills
 
     def user_dir(self, env: Mapping[str, str] | None = None, home: Path | None = None) -> Path:
+        if self._user is None:
+            return self.config_dir(env, home) / "skills"
         return self._user(os.environ if env is None else env, home or Path.home())
 
     def config_dir(self, env: Mapping[str, str] | None = None, home: Path | None = None) -> Path:
@@ -85,24 +87,24 @@ class Target:
         return any((root / p).is_dir() for p in (self.project, *self.project_markers))
 
 
-def _claude_config(env: Mapping[str, str], home: Path) -> Path:
-    return _env_path(env, "CLAUDE_CONFIG_DIR") or home / ".claude"
+def _env_dir(var: str | None, rel: str) -> Callable[[Mapping[str, str], Path], Path]:
+    """A config dir: $var if set (expanded), else home/rel. No var: always home/rel."""
+
+    def config_dir(env: Mapping[str, str], home: Path) -> Path:
+        return (_env_path(env, var) if var else None) or home / rel
+
+    return config_dir
 
 
-def _codex_config(env: Mapping[str, str], home: Path) -> Path:
-    return _env_path(env, "CODEX_HOME") or home / ".codex"
-
-
-def _copilot_config(env: Mapping[str, str], home: Path) -> Path:
-    return _env_path(env, "COPILOT_HOME") or home / ".copilot"
+_claude_config = _env_dir("CLAUDE_CONFIG_DIR", ".claude")
+_codex_config = _env_dir("CODEX_HOME", ".codex")
+_copilot_config = _env_dir("COPILOT_HOME", ".copilot")
+_xdg_config = _env_dir("XDG_CONFIG_HOME", ".config")
 
 
 def _gemini_config(env: Mapping[str, str], home: Path) -> Path:
+    # GEMINI_CLI_HOME replaces the home folder, not the .gemini folder inside it
     return (_env_path(env, "GEMINI_CLI_HOME") or home) / ".gemini"
-
-
-def _xdg_config(env: Mapping[str, str], home: Path) -> Path:
-    return _env_path(env, "XDG_CONFIG_HOME") or home / ".config"
 
 
 #: The agents skillpm knows. Each entry's folders come from that agent's own
@@ -115,7 +117,6 @@ TARGETS: tuple[Target, ...] = (
         name="claude-code",
         title="Claude Code",
         project=".claude/skills",
-        _user=lambda env, home: _claude_config(env, home) / "skills",
         _config=_claude_config,
         docs=("https://code.claude.com/docs/en/skills", "https://code.claude.com/docs/en/settings"),
         aliases=("claude",),
@@ -140,8 +141,7 @@ TARGETS: tuple[Target, ...] = (
         name="cursor",
         title="Cursor",
         project=".cursor/skills",
-        _user=lambda env, home: home / ".cursor" / "skills",
-        _config=lambda env, home: home / ".cursor",
+        _config=_env_dir(None, ".cursor"),
         docs=("https://cursor.com/docs/skills",),
         project_markers=(".cursor",),
     ),
@@ -155,7 +155,6 @@ TARGETS: tuple[Target, ...] = (
         name="copilot",
         title="GitHub Copilot",
         project=".github/skills",
-        _user=lambda env, home: _copilot_config(env, home) / "skills",
         _config=_copilot_config,
         docs=(
             "https://docs.github.com/en/copilot/concepts/agents/about-agent-skills",
@@ -171,7 +170,6 @@ TARGETS: tuple[Target, ...] = (
         name="gemini",
         title="Gemini CLI",
         project=".gemini/skills",
-        _user=lambda env, home: _gemini_config(env, home) / "skills",
         _config=_gemini_config,
         docs=("https://geminicli.com/docs/cli/using-agent-skills", "https://geminicli.com/docs/reference/configuration"),
         aliases=("gemini-cli",),
@@ -185,7 +183,6 @@ TARGETS: tuple[Target, ...] = (
         name="opencode",
         title="OpenCode",
         project=".opencode/skills",
-        _user=lambda env, home: _xdg_config(env, home) / "opencode" / "skills",
         _config=lambda env, home: _xdg_config(env, home) / "opencode",
         docs=("https://opencode.ai/docs/skills", "https://opencode.ai/docs/config"),
         project_markers=(".opencode",),
@@ -196,8 +193,11 @@ _BY_NAME = {t.name: t for t in TARGETS} | {a: t for t in TARGETS for a in t.alia
 
 
 def canonical_name(name: str) -> str | None:
-    t = _BY_NAME.get(name.strip().lower())
-    return t.name if t else None
+    """The target's own name for a name or alias; None when it is unknown."""
+    try:
+        return get_target(name).name
+    except ManifestError:
+        return None
 
 
 def get_target(name: str) -> Target:

@@ -64,6 +64,23 @@ def test_environment_overrides(tmp_path, name, var, value, expected):
     assert get_target(name).user_dir(env=env, home=tmp_path / "home") == tmp_path / expected
 
 
+@pytest.mark.parametrize(
+    "name, env, expected",
+    [
+        ("claude-code", {}, "home/.claude"),
+        ("claude-code", {"CLAUDE_CONFIG_DIR": "cfg"}, "cfg"),
+        ("codex", {"CODEX_HOME": "codexhome"}, "codexhome"),
+        ("copilot", {"COPILOT_HOME": ""}, "home/.copilot"),  # empty means unset
+        ("cursor", {"XDG_CONFIG_HOME": "xdg"}, "home/.cursor"),
+        ("gemini", {"GEMINI_CLI_HOME": "ghome"}, "ghome/.gemini"),
+        ("opencode", {"XDG_CONFIG_HOME": "xdg"}, "xdg/opencode"),
+    ],
+)
+def test_config_dirs(tmp_path, name, env, expected):
+    env = {k: str(tmp_path / v) if v else v for k, v in env.items()}
+    assert get_target(name).config_dir(env=env, home=tmp_path / "home") == tmp_path / expected
+
+
 def test_detection_by_config_dir_user_dir_or_project(tmp_path):
     home = tmp_path / "home"
     root = tmp_path / "proj"
