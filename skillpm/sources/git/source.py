@@ -148,7 +148,8 @@ class GitSource(Source):
         if commit is None and FULL_SHA.match(rev.lower()) and not self.offline:
             # not on any branch or tag we have: maybe fetchable by id, but then
             # it is unreachable, which the check below reports precisely
-            mirror._fetch_commit(rev.lower())
+            with mirror.locked():
+                mirror._fetch_commit(rev.lower())
             commit = mirror.resolve_commit(rev.lower())
         if commit is None:
             if self.offline:
