@@ -120,11 +120,25 @@ def _print_verbose(report) -> None:
         _info(f"  {e.name} {e.version} from {e.source}{(' ' + e.path) if e.path else ''}{pin}")
 
 
-def _print_report(report) -> None:
+def _print_messages(report) -> None:
+    """Notes (e.g. a rolled-back interrupted install) and warnings, on stderr."""
     for note in report.notes:
         _info(f"note: {note}")
     for w in report.warnings:
         _info(f"warning: {w}")
+
+
+def _print_outcome_notices(outcome) -> None:
+    """Kept local edits, backups of replaced copies, agent targets."""
+    for st in outcome.kept_modified:
+        _info(f"warning: {st.describe()} (local edits kept; `skillpm install --force` restores the locked files)")
+    for b in outcome.backups:
+        _info(f"note: the replaced copy was kept at {b}")
+    _print_targets(outcome)
+
+
+def _print_report(report) -> None:
+    _print_messages(report)
     outcome = report.outcome
     if outcome is None:
         return
@@ -136,11 +150,7 @@ def _print_report(report) -> None:
         _info(f"  - {e.name} {e.version}")
     for e in outcome.restored:
         _info(f"  + {e.name} {e.version} -> {e.folder}/ (restored)")
-    for st in outcome.kept_modified:
-        _info(f"warning: {st.describe()} (local edits kept; `skillpm install --force` restores the locked files)")
-    for b in outcome.backups:
-        _info(f"note: the replaced copy was kept at {b}")
-    _print_targets(outcome)
+    _print_outcome_notices(outcome)
     _print_verbose(report)
     if not outcome.changed:
         _info("Already up to date.")
@@ -256,10 +266,7 @@ def lock(
     from skillpm.ops.sync import lock as do_lock
 
     report = do_lock(_project(global_, broken_lock_ok=True), offline=offline)
-    for note in report.notes:
-        _info(f"note: {note}")
-    for w in report.warnings:
-        _info(f"warning: {w}")
+    _print_messages(report)
     _print_verbose(report)
     _print_changes(report.changes)
     _info("Wrote skills.lock.")
@@ -290,19 +297,14 @@ def update(
     from skillpm.ops.sync import update as do_update
 
     report = do_update(_project(global_), names or [], dry_run=dry_run, force=force, offline=offline)
-    for w in report.warnings:
-        _info(f"warning: {w}")
+    _print_messages(report)
     if not report.changes:
         _info("Nothing to update.")
     _print_changes(report.changes)
     if dry_run:
         _info("Dry run: nothing was changed.")
     elif report.outcome is not None:
-        for st in report.outcome.kept_modified:
-            _info(f"warning: {st.describe()} (local edits kept)")
-        for b in report.outcome.backups:
-            _info(f"note: the replaced copy was kept at {b}")
-        _print_targets(report.outcome)
+        _print_outcome_notices(report.outcome)
     _print_verbose(report)
 
 

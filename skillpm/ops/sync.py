@@ -43,14 +43,17 @@ class Report:
 
 
 @contextlib.contextmanager
-def locked_project(project: Project) -> Iterator[Project]:
-    """Hold the project's lock; undo or finish an interrupted transaction first."""
+def locked_project(project: Project, report: Report | None = None) -> Iterator[Project]:
+    """Hold the project's lock; undo or finish an interrupted transaction first
+    (and say so in `report`)."""
     installer = project.installer()
     with installer.lock():
         done = installer.recover()
         fresh = project.reload()
         if done:
             fresh.notes.append(done)
+            if report is not None:
+                report.notes.append(done)
         yield fresh
 
 
@@ -216,8 +219,7 @@ def _apply(project: Project, planned: list[Planned], *, force: bool, manifest_te
 
 def install(project: Project, *, frozen: bool = False, force: bool = False, offline: bool = False) -> Report:
     report = Report()
-    with locked_project(project) as project:
-        report.notes.extend(project.notes)
+    with locked_project(project, report) as project:
         drift = lock_drift(project)
         if drift and frozen:
             raise LockfileError(
@@ -267,8 +269,7 @@ def add(
     (the CLI's prompt on a terminal); otherwise SelectionNeeded (exit 2).
     """
     report = Report()
-    with locked_project(project) as project:
-        report.notes.extend(project.notes)
+    with locked_project(project, report) as project:
         new: dict[str, Spec] = {}
         for text in spec_texts:
             spec = parse_spec(text)
@@ -353,7 +354,7 @@ def _name_new_spec(spec: Spec, project: Project, cwd: Path) -> tuple[str, Spec]:
 
 def remove(project: Project, names: list[str], *, force: bool = False, offline: bool = False) -> Report:
     report = Report()
-    with locked_project(project) as project:
+    with locked_project(project, report) as project:
         keys = _manifest_keys(project, names)
         specs = {k: v for k, v in project.manifest.skills.items() if k not in keys}
         resolved = _resolve(project, specs, offline=offline)
@@ -382,7 +383,7 @@ def _manifest_keys(project: Project, names: list[str]) -> list[str]:
 def lock(project: Project, *, offline: bool = False) -> Report:
     """Resolve and write skills.lock; install nothing."""
     report = Report()
-    with locked_project(project) as project:
+    with locked_project(project, report) as project:
         if project.lock_error:
             report.notes.append(f"ignored the unreadable skills.lock ({project.lock_error}); regenerating it from {project.manifest.path.name}")
         resolved = _resolve(project, project.manifest.skills, offline=offline)
@@ -412,7 +413,7 @@ def learn_digests(planned: list[Planned]) -> list[LockedSkill]:
 
 def update(project: Project, names: list[str], *, dry_run: bool = False, force: bool = False, offline: bool = False) -> Report:
     report = Report()
-    with locked_project(project) as project:
+    with locked_project(project, report) as project:
         if names:
             known = {e.name for e in project.locked} | {_root_key(k, s) for k, s in project.manifest.skills.items()}
             folders = {e.folder: e.name for e in project.locked}

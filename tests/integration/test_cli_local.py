@@ -323,3 +323,18 @@ def test_cache_clean_keeps_backups_of_replaced_skills(cli, project, make_skill, 
     assert not (cache / "git").exists()
     backups = list((cache / "backups").rglob("SKILL.md"))
     assert backups and backups[0].read_text() == "my edit\n"
+
+
+@pytest.mark.parametrize("command", [["lock"], ["update"], ["remove", "solo"], ["install"]])
+def test_every_command_reports_a_rolled_back_interrupted_install(cli, project, make_skill, command):
+    make_skill("solo", parent=project / "local")
+    cli("add", "./local/solo", cwd=project)
+    txn = project / ".agents/skills/.skillpm/txn"
+    txn.mkdir(parents=True)
+    lock = project / "skills.lock"
+    (txn / "journal.json").write_text(
+        json.dumps({"ops": [], "lock_path": str(lock), "old_lock": lock.read_text(), "new_state": {}})
+    )
+    r = cli(*command, cwd=project)
+    assert "note: rolled back an interrupted install" in r.err
+    assert not txn.exists()
