@@ -14,7 +14,6 @@ import hashlib
 import logging
 import tarfile
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -300,11 +299,12 @@ class Registry:
                 outside = [p for p in patterns if not any(pattern_covers(o, p) for o in token.patterns)]
                 if outside:
                     raise ApiError(403, f"pattern(s) {', '.join(outside)} reach beyond this token's {', '.join(token.patterns)}")
-            if token.expires_at is not None:
-                left_days = max(1, int((token.expires_at - time.time()) // 86_400))
-                expires_in_days = min(expires_in_days or left_days, left_days)
+        # a token never outlives the (non-admin) token that made it: an absolute cap,
+        # not whole days, so a token about to expire cannot mint a fresh day, forever
+        not_after = token.expires_at if not token.is_admin else None
         token_id, secret = self.store.create_token(
-            target, name=name, scopes=scopes, patterns=patterns, expires_in_days=expires_in_days, created_by=token.user
+            target, name=name, scopes=scopes, patterns=patterns, expires_in_days=expires_in_days, created_by=token.user,
+            not_after=not_after,
         )
         entry = next(t for t in self.store.tokens(None) if t["id"] == token_id)
         return {**entry, "token": secret}

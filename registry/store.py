@@ -220,8 +220,12 @@ class Store:
         expires_in_days: int | None = None,
         created_by: str | None = None,
         now: int | None = None,
+        not_after: int | None = None,
     ) -> tuple[str, str]:
-        """Create a token; returns (token id, the token). The token is never stored."""
+        """Create a token; returns (token id, the token). The token is never stored.
+
+        `not_after` (a Unix time) caps the expiry: the token expires then at the latest.
+        """
         scopes = sorted(set(scopes))
         unknown = [s for s in scopes if s not in SCOPES]
         if unknown:
@@ -236,6 +240,10 @@ class Store:
             raise StoreError(422, "expires_in_days must be between 1 and 3650")
         now = int(time.time()) if now is None else now
         expires = now + expires_in_days * _DAY if expires_in_days else None
+        if not_after is not None:
+            if not_after <= now:
+                raise StoreError(403, "the token creating this one has expired")
+            expires = not_after if expires is None else min(expires, not_after)
         user_id = self.ensure_user(user)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token_id = secrets.token_hex(8)

@@ -169,6 +169,25 @@ async def test_a_token_cannot_outlive_the_token_that_made_it(api):
     assert r.json()["expires_at"][:10] <= r2.json()["expires_at"][:10]
 
 
+async def test_a_token_about_to_expire_cannot_mint_a_longer_lived_one(api):
+    import time
+
+    from registry.store import StoreError
+
+    store = api.registry.store
+    now = int(time.time())
+    tid, short = store.create_token("alice", name="short", scopes=["yank"], expires_in_days=1, now=now - 86_400 + 600)
+    parent = next(t for t in store.tokens(None) if t["id"] == tid)
+    for body in ({"name": "x", "scopes": ["yank"], "expires_in_days": 30}, {"name": "y", "scopes": ["yank"]}):
+        r = await api.client.post("/api/v1/tokens", json=body, headers=api.auth(short))
+        assert r.status_code == 201, r.text
+        assert r.json()["expires_at"] is not None and r.json()["expires_at"] <= parent["expires_at"]
+        # the child expires with its parent: minting again and again gains nothing
+        store.verify(r.json()["token"], now=now)
+        with pytest.raises(StoreError):
+            store.verify(r.json()["token"], now=now + 601)
+
+
 async def test_admins_create_tokens_for_new_users(api, make_skill):
     r = await api.client.post(
         "/api/v1/tokens", json={"name": "dana's", "scopes": ["publish-new"], "user": "dana"}, headers=api.auth(api.admin)
