@@ -66,7 +66,8 @@ def lock_drift(project: Project) -> str | None:
     from skillpm.semver import Version
 
     if project.lock is None:
-        return "there is no skills.lock"
+        # a project with no skills needs no lock: `init` then `install --frozen` is fine
+        return "there is no skills.lock" if project.manifest.skills else None
     by_name = project.lock.by_name()
     roots = []
     for name, spec in project.manifest.skills.items():

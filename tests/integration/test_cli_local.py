@@ -338,3 +338,9 @@ def test_every_command_reports_a_rolled_back_interrupted_install(cli, project, m
     r = cli(*command, cwd=project)
     assert "note: rolled back an interrupted install" in r.err
     assert not txn.exists()
+
+
+def test_frozen_install_of_a_new_empty_project_succeeds(cli, project):
+    r = cli("install", "--frozen", cwd=project)
+    assert "up to date" in r.err.lower()
+    assert (project / "skills.lock").exists()
