@@ -160,14 +160,14 @@ def _planned_from_lock(project: Project, *, offline: bool, force: bool = False) 
     installer = project.installer()
     planned = []
     for entry in project.locked:
-        if entry.kind == "git" and entry.tag and entry.commit:
-            from skillpm.sources.git import check_tag
-
-            check_tag(_git_url(entry, project), entry.tag, entry.commit, name=entry.name, offline=offline)
         state = installer.status(entry).state
         if state == "ok" or (state == "modified" and not force):
             planned.append(Planned(entry=entry))  # the installer keeps or reports it (--force: fetch it to restore)
             continue
+        if entry.kind == "git" and entry.tag and entry.commit:  # only what is fetched again asks the remote
+            from skillpm.sources.git import check_tag
+
+            check_tag(_git_url(entry, project), entry.tag, entry.commit, name=entry.name, offline=offline)
         source, release = source_from_lock(entry, project, offline=offline)
         planned.append(Planned(entry=entry, source=source, release=release))
     git_items = [(p.source, p.release) for p in planned if p.source is not None and p.entry.kind == "git"]

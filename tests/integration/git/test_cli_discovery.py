@@ -86,3 +86,17 @@ def test_web_url_ref_is_recorded_as_what_it_is(cli, project, monorepo, git_http,
     assert entry[key] == ref and entry["path"] == "skills/skill-01"
     assert {"tag", "branch"} - {key} & set(entry) == set()
     cli("install", "--frozen", cwd=project)
+
+
+def test_a_no_op_install_does_not_need_the_remote(cli, project, make_git_repo, tmp_path):
+    import shutil
+
+    repo = make_git_repo("steady")
+    repo.write_skill("", "steady")
+    repo.commit("steady")
+    repo.tag("v1.0.0")
+    cli("add", f"{repo.url}@^1", cwd=project)
+    shutil.move(repo.path, tmp_path / "gone")  # the remote disappears
+    r = cli("install", cwd=project)
+    assert "up to date" in r.err.lower()
+    cli("verify", cwd=project)
