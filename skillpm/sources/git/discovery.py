@@ -57,10 +57,12 @@ def discover(spec_or_url: GitSpec | str, commit: str | None = None, *, offline: 
     else:
         spec = spec_or_url
     mirror = Mirror(spec.url, offline=offline)
+    path = spec.path.strip("/")
     if commit is None:
         if spec.pins():
-            source = GitSource(GitSpec(url=spec.url, path=spec.path, tag=spec.tag, branch=spec.branch, rev=spec.rev, ref=spec.ref), offline=offline)
+            source = GitSource(spec, offline=offline)
             commit = _pinned_commit(source)
+            path = source.path  # a web URL's ref may have taken leading parts of the path
         else:
             from skillpm.sources.git.remote import default_branch
 
@@ -75,9 +77,9 @@ def discover(spec_or_url: GitSpec | str, commit: str | None = None, *, offline: 
         commit = resolved
     mirror.ensure_commit(commit)
     folders = _skill_folders(mirror.list_files(commit))
-    if spec.path:
-        prefix = spec.path.rstrip("/") + "/"
-        folders = [f for f in folders if f == spec.path or f.startswith(prefix)]
+    if path:
+        prefix = path + "/"
+        folders = [f for f in folders if f == path or f.startswith(prefix)]
     if not folders:
         return []
     # one ls-tree for the SKILL.md blob ids, one fetch for their contents

@@ -70,3 +70,13 @@ def test_discover_offline_after_online(git_repo):
 
     reset_run_state()
     assert discover(git_repo.url, offline=True) == online
+
+
+def test_discover_web_ref_with_slashes_filters_by_the_split_path(git_repo):
+    git_repo.write_skill("skills/foo", version="1.0.0")
+    git_repo.write_skill("skills/bar", version="1.0.0")
+    git_repo.commit()
+    git_repo.branch("feature/x")
+    # …/tree/feature/x/skills/foo: ref "feature", path "x/skills/foo" until the remote says otherwise
+    found = discover(GitSpec(url=git_repo.url, ref="feature", path="x/skills/foo"))
+    assert [d.path for d in found] == ["skills/foo"]
