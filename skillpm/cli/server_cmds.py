@@ -134,11 +134,9 @@ _TOKEN_HELP = "The token (default: SKILLPM_TOKEN_<NAME>, then the one `skillpm l
 
 
 def _owners_call(method: str, ident: str, registry: str | None, token: str | None, users: list[str] | None) -> list[str]:
-    import json
-
     from skillpm.manifest import find_manifest, load_manifest
-    from skillpm.registries.client import Auth, error_detail, request
     from skillpm.registries.locations import pick_registry
+    from skillpm.registries.publish import owners
     from skillpm.spec import ID_RE
 
     if not ID_RE.match(ident):
@@ -150,36 +148,7 @@ def _owners_call(method: str, ident: str, registry: str | None, token: str | Non
         project_root=manifest.root if manifest else None,
         registries=manifest.registries if manifest else {},
     )
-    if reg.location.kind != "http":
-        raise SkillpmError(f"{reg.label} is not an HTTP registry; owners live on a registry server")
-    api = reg.api_base()
-    if not api:
-        raise SkillpmError(f"{reg.label} has no write API (its config.json has no `api`)")
-    auth = Auth(token, (api,)) if token else reg.api_auth()
-    if auth is None and method != "GET":
-        from skillpm.registries.auth import env_var
-
-        raise SkillpmError(
-            f"no token for {reg.label}",
-            hint=f"run `skillpm login --registry {registry or reg.lock_url}`, set {env_var(reg.name or 'default')} or pass --token",
-        )
-    from urllib.parse import quote
-
-    url = f"{api}v1/skills/{quote(ident, safe='/')}/owners"
-    body = json.dumps({"users": users}).encode() if users is not None else None
-    answer = request(
-        method,
-        url,
-        auth=auth,
-        headers={"Accept": "application/json", **({"Content-Type": "application/json"} if body else {})},
-        content=body,
-        what=f"owners of {ident} on {reg.label}",
-        idempotent=True,
-    )
-    if answer.status >= 300:
-        raise SkillpmError(f"owners of {ident} on {reg.label}: {error_detail(answer)}")
-    got = answer.json()
-    return list(got.get("users", [])) if isinstance(got, dict) else []
+    return owners(reg, ident, users=None if method == "GET" else users, add=method == "PUT", token=token)
 
 
 @owner_app.command("add")

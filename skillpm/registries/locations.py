@@ -250,17 +250,19 @@ class Registry:
             return None
         return Auth(self.token, (self.location.url,))
 
-    def api_auth(self):
-        """The token for API calls: also sent to the API base when it is on the registry's own origin."""
+    def api_auth(self, token: str | None = None):
+        """The token for API calls (`token`, else this registry's): sent to the
+        registry's URL, and to the API base only when it is on the registry's own origin."""
         from skillpm.registries.client import Auth, _origin
 
-        if self.token is None:
+        token = token or self.token
+        if token is None:
             return None
         scopes = [self.location.url]
         api = self.api_base()
         if api and _origin(api) == _origin(self.location.url):
             scopes.append(api)
-        return Auth(self.token, tuple(scopes))
+        return Auth(token, tuple(scopes))
 
     # -- backend -------------------------------------------------------
 

@@ -43,6 +43,7 @@ __all__ = [
     "build_registry",
     "derive_id",
     "find_skills",
+    "owners",
     "prepare",
     "publish",
     "yank",
@@ -514,6 +515,50 @@ def yank(reg, ident: str, version: str, *, undo: bool = False) -> str:  # noqa: 
     if not changed:
         return f"{ident} {version} was already {verb} in {reg.label}"
     return f"{verb} {ident} {version} in {reg.label}"
+
+
+def owners(reg, ident: str, *, users: list[str] | None = None, add: bool = True, token: str | None = None) -> list[str]:  # noqa: ANN001
+    """List (`users` None), add or remove the owners of `ident` on an HTTP registry.
+
+    `token` (else the registry's own) goes only where the registry's tokens go:
+    its own URL, and its API when that is on the same origin.
+    """
+    import json
+
+    from skillpm.registries.client import error_detail, request
+
+    if reg.location.kind != "http":
+        raise SkillpmError(f"{reg.label} is not an HTTP registry; owners live on a registry server")
+    api = _http_api(reg, "changing owners" if users is not None else "listing owners")
+    auth = reg.api_auth(token)
+    url = _api_url(api, ident, "", "").rstrip("/") + "/owners"
+    if users is not None:
+        _need_token(reg, auth)
+    if users is not None and auth is not None and not auth.header_for(url):
+        from skillpm.spec import redact_url
+
+        raise SkillpmError(
+            f"{reg.label}: its API {redact_url(api)} is on another host than the registry; skillpm sends tokens only to the registry's own host",
+            hint="use the registry URL on the API's host",
+        )
+    method = "GET" if users is None else ("PUT" if add else "DELETE")
+    body = json.dumps({"users": users}).encode() if users is not None else None
+    answer = request(
+        method,
+        url,
+        auth=auth,
+        headers={"Accept": "application/json", **({"Content-Type": "application/json"} if body else {})},
+        content=body,
+        what=f"owners of {ident} on {reg.label}",
+        idempotent=True,
+    )
+    if answer.status >= 300:
+        raise SkillpmError(f"owners of {ident} on {reg.label}: {error_detail(answer)}", hint=_hint_for(answer.status, reg))
+    try:
+        got = answer.json()
+    except ValueError:
+        got = {}
+    return list(got.get("users", [])) if isinstance(got, dict) else []
 
 
 # --------------------------------------------------------------------------- #

@@ -181,3 +181,35 @@ def test_publish_to_folder_refuses_a_file_where_a_folder_belongs(make_skill, tmp
     (reg / "index" / "docker").write_text("/tmp/outside")  # a symlink checked out as a plain file
     with pytest.raises(SkillpmError, match="not a folder"):
         publish_to_folder(reg, prepare(make_skill("basics", version="1.0.0"), ident="docker/basics"))
+
+
+@pytest.mark.parametrize(
+    ("api", "sent"),
+    [("https://reg.example/api/", True), ("/api/", True), ("https://evil.example/api/", False)],
+)
+def test_owners_sends_a_token_only_to_the_registrys_own_host(mock_net, api, sent):
+    import httpx
+
+    from skillpm.registries.locations import pick_registry
+    from skillpm.registries.protocol import RegistryConfig, dump_config
+    from skillpm.registries.publish import owners
+
+    config = dump_config(RegistryConfig.model_validate({"skillpm-registry": 1, "api": api}))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/config.json":
+            return httpx.Response(200, content=config.encode())
+        return httpx.Response(200, json={"users": ["alice", "bob"]})
+
+    seen = mock_net(handler)
+    reg = pick_registry("https://reg.example/", project_root=None, registries={})
+    if sent:
+        assert owners(reg, "docker/basics", users=["bob"], token="tok-secret") == ["alice", "bob"]
+    else:
+        with pytest.raises(SkillpmError, match="another host"):
+            owners(reg, "docker/basics", users=["bob"], token="tok-secret")
+    calls = [r for r in seen if r.url.path.endswith("/owners")]
+    assert len(calls) == (1 if sent else 0)
+    assert all(r.url.host == "reg.example" for r in seen if "authorization" in r.headers)
+    if sent:
+        assert calls[0].headers["authorization"] == "Bearer tok-secret" and calls[0].method == "PUT"
