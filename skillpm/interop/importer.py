@@ -129,11 +129,13 @@ def map_local(f: ForeignSkill) -> tuple[PathSpec, str]:
 
 
 def import_lock(project, lock_file: Path, *, offline: bool = False) -> ImportReport:  # noqa: ANN001 - Project
-    """Add every mappable entry of `lock_file` to the project's manifest and lock (install nothing)."""
-    from skillpm.fs import atomic_write
-    from skillpm.manifest import edit_skills, spec_to_entry
+    """Add every mappable entry of `lock_file` to the project's manifest and lock (install nothing).
+
+    Mapping the entries reads remotes and needs no project lock; writing
+    skills.toml and skills.lock is `skillpm.ops.sync.lock_new_specs`, under it.
+    """
     from skillpm.ops.progress import step, tick
-    from skillpm.ops.sync import _diff, _name_new_spec, _resolve, _root_key, _write_lock_only, learn_digests, locked_project
+    from skillpm.ops.sync import lock_new_specs
 
     try:
         text = lock_file.read_text(encoding="utf-8")
@@ -141,38 +143,40 @@ def import_lock(project, lock_file: Path, *, offline: bool = False) -> ImportRep
         raise SkillpmError(f"{lock_file}: not found", hint="give the path of a skills-lock.json or .skill-lock.json") from None
     kind, foreign = parse_foreign_lock(text, str(lock_file))
     report = ImportReport(kind=kind, source_file=lock_file)
-    with locked_project(project) as project:
-        new: dict[str, Spec] = {}
-        with step("Importing", total=len(foreign)):
-            for f in foreign:
-                tick(f.name)
-                if f.problem:
-                    report.skipped.append((f.name, f.problem))
-                    continue
-                try:
-                    spec, how = map_local(f) if f.source_type == "local" else map_git(f, offline=offline)
-                    key, spec = _name_new_spec(spec, project, project.root)
-                except SkillpmError as e:
-                    report.skipped.append((f.name, str(e)))
-                    continue
-                if key in project.manifest.skills or key in new:
-                    report.skipped.append((f.name, f"{key!r} is already in {project.manifest.path.name}"))
-                    continue
-                new[key] = spec
-                report.imported.append(Imported(key, f.name, spec, how))
-        if not new:
-            return report
-        specs = dict(project.manifest.skills)
-        specs.update(new)
-        resolved = _resolve(project, specs, unlock={_root_key(k, s) for k, s in new.items()}, offline=offline)
-        report.warnings.extend(resolved.sources.warnings)
-        entries = learn_digests(resolved.planned)
-        set_entries = {}
-        for key, spec in new.items():
-            override, value = spec_to_entry(spec)
-            set_entries[override or key] = value
-        manifest_text = edit_skills(project.manifest_text, in_pyproject=project.manifest.in_pyproject, set_entries=set_entries)
-        atomic_write(project.manifest.path, manifest_text)
-        _write_lock_only(project, entries)
-        report.changes = _diff(project.locked, entries)
+    new: dict[str, Spec] = {}
+    with step("Importing", total=len(foreign)):
+        for f in foreign:
+            tick(f.name)
+            if f.problem:
+                report.skipped.append((f.name, f.problem))
+                continue
+            try:
+                spec, how = map_local(f) if f.source_type == "local" else map_git(f, offline=offline)
+                key, spec = _manifest_key(spec, project.root)
+            except SkillpmError as e:
+                report.skipped.append((f.name, str(e)))
+                continue
+            if key in project.manifest.skills or key in new:
+                report.skipped.append((f.name, f"{key!r} is already in {project.manifest.path.name}"))
+                continue
+            new[key] = spec
+            report.imported.append(Imported(key, f.name, spec, how))
+    if not new:
+        return report
+    done = lock_new_specs(project, new, offline=offline)
+    report.warnings.extend(done.notes + done.warnings)
+    report.changes = done.changes
     return report
+
+
+def _manifest_key(spec: Spec, root: Path) -> tuple[str, Spec]:
+    """(skills.toml key, spec as written there): a local folder is named by its
+    SKILL.md and recorded relative to the project."""
+    if not isinstance(spec, PathSpec):
+        return spec.name, spec
+    from skillpm.skill import load_skill
+    from skillpm.sources.path import relative_location
+
+    folder = Path(spec.path)
+    info, _ = load_skill(folder)
+    return info.name, PathSpec(relative_location(folder, root))

@@ -455,6 +455,42 @@ def _label(e: LockedSkill | None) -> str | None:
     return f"{e.version} ({e.commit[:12]})" if e.commit else e.version
 
 
+def lock_new_specs(project: Project, new: dict[str, Spec], *, offline: bool = False) -> Report:
+    """Add `new` (skills.toml key -> spec, keys not yet in the manifest) to
+    skills.toml and skills.lock; install nothing (`skillpm import`).
+
+    Under the project's lock: resolves the manifest's skills plus `new` (the
+    new ones unlocked, the rest kept at their locked versions), learns the
+    digests the lock needs, then writes skills.toml first and skills.lock
+    second. Interrupted between the two, skills.toml names skills that
+    skills.lock lacks, which `lock_drift` reports and `skillpm lock` or
+    `skillpm install` repairs; the lock never names skills the manifest lacks.
+    `report.changes` lists what changed in the lock.
+    """
+    report = Report()
+    with locked_project(project, report) as project:
+        taken = [k for k in new if k in project.manifest.skills]
+        if taken:
+            raise UsageError(f"already in {project.manifest.path.name}: {', '.join(sorted(taken))}")
+        if not new:
+            return report
+        specs = dict(project.manifest.skills)
+        specs.update(new)
+        resolved = _resolve(project, specs, unlock={_root_key(k, s) for k, s in new.items()}, offline=offline)
+        report.warnings.extend(resolved.sources.warnings)
+        report.stats = resolved.stats
+        entries = learn_digests(resolved.planned)
+        set_entries = {}
+        for key, spec in new.items():
+            override, value = spec_to_entry(spec)
+            set_entries[override or key] = value
+        text = edit_skills(project.manifest_text, in_pyproject=project.manifest.in_pyproject, set_entries=set_entries)
+        atomic_write(project.manifest.path, text)
+        _write_lock_only(project, entries)
+        report.changes = _diff(project.locked, entries)
+    return report
+
+
 def init(root: Path, *, install_dir: str | None = None) -> Path:
     from skillpm.manifest import DEFAULT_INSTALL_DIR, MANIFEST_NAME, initial_text
 

@@ -181,3 +181,39 @@ def test_an_unknown_skill_name_is_reported(cli, repo, tmp_path):
     r = cli("import", cwd=work, rc=1)
     assert "could not import ghost: no skill named 'ghost'" in r.err and "real" in r.err
     assert "Nothing imported" in r.err
+
+
+def test_lock_new_specs_writes_the_manifest_before_the_lock(tmp_path, make_skill, monkeypatch):
+    from skillpm.errors import UsageError
+    from skillpm.ops import sync
+    from skillpm.ops.project import find_project
+    from skillpm.spec import PathSpec
+
+    monkeypatch.setenv("SKILLPM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SKILLPM_CONFIG_DIR", str(tmp_path / "config"))
+    work = tmp_path / "work"
+    work.mkdir()
+    sync.init(work)
+    make_skill("a", parent=work / "local")
+    make_skill("b", parent=work / "local")
+
+    report = sync.lock_new_specs(find_project(work), {"a": PathSpec("./local/a")})
+    assert report.changes == [("a", None, "1.0.0")]
+    assert tomllib.loads((work / "skills.toml").read_text())["skills"] == {"a": {"path": "./local/a"}}
+    assert set(lock_of(work / "skills.lock")) == {"a"}
+    assert not (work / ".agents/skills/a").exists()  # installs nothing
+
+    # a key the manifest already has is refused, and nothing is written
+    with pytest.raises(UsageError, match="already in skills.toml: a"):
+        sync.lock_new_specs(find_project(work), {"a": PathSpec("./local/b")})
+
+    # interrupted after skills.toml: the lock is only out of date, never ahead of the manifest
+    def boom(project, entries):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sync, "_write_lock_only", boom)
+    with pytest.raises(OSError):
+        sync.lock_new_specs(find_project(work), {"b": PathSpec("./local/b")})
+    assert "b" in tomllib.loads((work / "skills.toml").read_text())["skills"]
+    assert set(lock_of(work / "skills.lock")) == {"a"}
+    assert "b is in skills.toml but not in skills.lock" in sync.lock_drift(find_project(work))
