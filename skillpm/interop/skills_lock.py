@@ -28,9 +28,9 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from posixpath import normpath
 
 from skillpm.errors import SkillpmError
+from skillpm.spec import SpecError, normalize_subpath
 
 __all__ = ["ForeignSkill", "ImportFormatError", "parse_foreign_lock", "user_lock_path", "PROJECT_LOCK", "USER_LOCK"]
 
@@ -129,18 +129,21 @@ def _conflict_sides(text: str) -> tuple[str, str]:
 
 
 def _folder(skill_path: str | None) -> str | None:
+    """The skill's folder in its repository from a recorded skillPath (the
+    folder or its SKILL.md); None when it is not a plain relative folder."""
     if skill_path is None:
         return None
     p = skill_path.replace("\\", "/").strip()
-    if p.endswith("SKILL.md"):
+    if p == "SKILL.md" or p.endswith("/SKILL.md"):
         p = p[: -len("SKILL.md")]
-    p = p.strip("/")
+    while p.startswith("./"):
+        p = p[2:]
     if p in ("", "."):
         return ""
-    p = normpath(p)
-    if p.startswith("..") or p.startswith("/"):
+    try:
+        return normalize_subpath(skill_path, p)
+    except SpecError:
         return None
-    return p
 
 
 def _git_url(source_type: str, source: str, source_url: str | None) -> str | None:

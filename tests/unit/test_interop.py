@@ -91,6 +91,34 @@ def test_unmappable_entries_say_why(entry, needle):
     assert e.problem and needle in e.problem
 
 
+@pytest.mark.parametrize(
+    "skill_path, folder",
+    [
+        ("skills/x/SKILL.md", "skills/x"),
+        ("skills/x", "skills/x"),
+        ("./skills/x/SKILL.md", "skills/x"),
+        ("skills\\x\\SKILL.md", "skills/x"),
+        ("SKILL.md", ""),
+        ("./", ""),
+        ("..foo/SKILL.md", "..foo"),  # a folder whose name starts with two dots is fine
+        ("skills/..x", "skills/..x"),
+        ("../../etc/SKILL.md", None),
+        ("skills/../../x", None),
+        ("a//b", None),
+        ("-x/SKILL.md", None),
+    ],
+)
+def test_skill_path_becomes_a_plain_relative_folder(skill_path, folder):
+    from skillpm.interop.skills_lock import _folder
+
+    assert _folder(skill_path) == folder
+
+
+def test_a_dot_dot_prefixed_folder_is_imported_not_refused():
+    _kind, [e] = parse_foreign_lock(project_lock({"s": {"source": "o/r", "sourceType": "github", "skillPath": "..foo/SKILL.md", "computedHash": ""}}))
+    assert (e.path, e.problem) == ("..foo", None)
+
+
 def test_local_entries_keep_their_path():
     _kind, [e] = parse_foreign_lock(project_lock({"mine": {"source": "/home/me/skills", "sourceType": "local", "skillPath": "skills/mine/SKILL.md", "computedHash": ""}}))
     assert (e.local_path, e.path, e.problem) == ("/home/me/skills", "skills/mine", None)
