@@ -61,8 +61,6 @@ class SkillStatus:
     unexpected: list[str] = field(default_factory=list)
     details_known: bool = True
 
-    def files(self) -> list[str]:
-        return sorted(self.modified + self.missing + self.unexpected)
 
     def describe(self) -> str:
         if self.state == "missing":

@@ -101,9 +101,6 @@ class Lockfile(BaseModel):
     def by_name(self) -> dict[str, LockedSkill]:
         return {s.name: s for s in self.skills}
 
-    def get(self, name: str) -> LockedSkill | None:
-        return self.by_name().get(name)
-
 
 def parse_lock(text: str, path: Path | str = LOCK_NAME) -> Lockfile:
     if _CONFLICT_RE.search(text):

@@ -60,10 +60,6 @@ class Manifest:
     def root(self) -> Path:
         return self.path.parent
 
-    @property
-    def default_registry(self) -> str | None:
-        return self.registries.get("default")
-
 
 def find_manifest(start: Path) -> Path | None:
     """The nearest skills.toml, or pyproject.toml with [tool.skillpm], upward from start."""

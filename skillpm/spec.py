@@ -24,7 +24,7 @@ A bare `a/b` is always a registry id, never GitHub shorthand.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from skillpm.errors import UsageError
@@ -354,12 +354,6 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
-def with_range(spec: Spec, rng: str | None) -> Spec:
-    if isinstance(spec, PathSpec):
-        return spec
-    return replace(spec, range=rng)
-
-
 __all__ = [
     "ACCEPTED_FORMS",
     "GitSpec",
@@ -374,6 +368,5 @@ __all__ = [
     "normalize_subpath",
     "parse_spec",
     "redact_url",
-    "with_range",
 ]
 

@@ -221,7 +221,7 @@ def resolve(
         deps = sorted(provider.dependencies(name, version))
         entry = LockedSkill(
             name=name,
-            folder=skill_folder(source, release),
+            folder=source.skill_name(release),
             version=str(version),
             source=source.lock_source,
             path=getattr(source.spec, "path", None) if isinstance(source.spec, GitSpec) else None,
@@ -251,8 +251,3 @@ def resolve(
 
 def _same_release(a: LockedSkill, b: LockedSkill) -> bool:
     return (a.source, a.path, a.version, a.commit, a.checksum) == (b.source, b.path, b.version, b.commit, b.checksum)
-
-
-def skill_folder(source: Source, release: Release) -> str:
-    """The install folder: the skill's SKILL.md name."""
-    return source.skill_name(release)

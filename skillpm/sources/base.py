@@ -63,6 +63,3 @@ class Source(ABC):
         (a repository-root skill, a registry id's last segment).
         """
         return self.spec.name.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-
-    def close(self) -> None:  # pragma: no cover - optional
-        """Release network or cache resources."""
