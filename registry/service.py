@@ -201,7 +201,14 @@ class Registry:
             try:
                 self.storage.write_archive(ident, version, archive)
             except FileExistsError:
-                raise ApiError(409, f"{ident} {version} is already published; published versions are never overwritten") from None
+                # archives are deterministic: the same bytes with no index line are a
+                # publish interrupted between the two writes; complete it
+                try:
+                    same = self.storage.archive_file(ident, version).read_bytes() == archive
+                except OSError:
+                    same = False
+                if not same:
+                    raise ApiError(409, f"{ident} {version} is already published; published versions are never overwritten") from None
             except (NotADirectoryError, IsADirectoryError):
                 raise ApiError(409, f"{ident!r} conflicts with an existing id or namespace") from None
             try:

@@ -184,6 +184,32 @@ async def test_duplicate_version_is_409_and_changes_nothing(api, make_skill):
     assert (await api.publish(folder, "docker/basics")).status_code == 409
 
 
+async def test_an_interrupted_publish_is_completed_by_publishing_again(api, make_skill):
+    """Killed after the archive was written, before the index line: the same upload completes it."""
+    folder = make_skill("basics", version="1.0.0")
+    assert (await api.publish(folder, "docker/basics")).status_code == 201
+    archive = api.root / "dl/docker/basics/1.0.0.tar.gz"
+    data = archive.read_bytes()
+    # simulate the interruption of a second version: its archive only
+    make_skill("basics", version="1.1.0")
+    assert (await api.publish(folder, "docker/basics")).status_code == 201
+    left = (api.root / "dl/docker/basics/1.1.0.tar.gz").read_bytes()
+    index = api.root / "index/docker/basics"
+    index.write_text(index.read_text().splitlines()[0] + "\n")
+    r = await api.publish(folder, "docker/basics")
+    assert r.status_code == 201, r.text
+    assert [json.loads(ln)["vers"] for ln in index.read_text().splitlines()] == ["1.0.0", "1.1.0"]
+    assert (api.root / "dl/docker/basics/1.1.0.tar.gz").read_bytes() == left
+    assert archive.read_bytes() == data
+    # an archive with other bytes stays a conflict
+    make_skill("basics", version="1.2.0")
+    (api.root / "dl/docker/basics/1.2.0.tar.gz").write_bytes(b"other bytes")
+    r = await api.publish(folder, "docker/basics")
+    assert r.status_code == 409
+    assert (api.root / "dl/docker/basics/1.2.0.tar.gz").read_bytes() == b"other bytes"
+    assert len(index.read_text().splitlines()) == 2
+
+
 async def test_an_id_cannot_also_be_a_namespace(api, make_skill):
     assert (await api.publish(make_skill("basics"), "docker/basics")).status_code == 201
     r = await api.publish(make_skill("docker"), "docker")
