@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skillpm.errors import SourceError
+from skillpm.skill import SKILL_FILE
 from skillpm.spec import GitSpec, parse_spec
 from skillpm.sources.git.mirror import Mirror
 from skillpm.sources.git.tags import FULL_SHA
@@ -20,7 +21,6 @@ from skillpm.sources.git.tags import FULL_SHA
 __all__ = ["DiscoveredSkill", "discover", "MAX_DEPTH"]
 
 MAX_DEPTH = 4
-SKILL_FILE = "SKILL.md"
 
 
 @dataclass(frozen=True)

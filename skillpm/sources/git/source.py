@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from skillpm.errors import SkillpmError, SourceError
+from skillpm.skill import SIDECAR_FILE, SKILL_FILE
 from skillpm.sources.base import Release, Source
 from skillpm.spec import GitSpec, check_ref, normalize_subpath
 from skillpm.sources.git.command import GitFailed, check_url, display_url
@@ -25,8 +26,6 @@ from skillpm.sources.git.tags import FULL_SHA, RemoteRefs, resolve_web_ref, skil
 
 __all__ = ["GitSource", "materialize_locked", "prefetch", "prefetch_releases", "read_skill_at"]
 
-SKILL_FILE = "SKILL.md"
-SIDECAR_FILE = "metadata.json"
 
 
 class GitSource(Source):
@@ -337,18 +336,12 @@ def read_skill_at(mirror: Mirror, commit: str, path: str, *, folder_name: str | 
 
 
 def _declared_version_in(folder: Path) -> str | None:
-    from skillpm.skill import parse_frontmatter
+    """The version an exported skill declares, read as the resolve path reads it
+    (read_skill: metadata.version, else metadata.json). None if unreadable."""
+    from skillpm.skill import read_skill
 
-    for name in (SKILL_FILE, "skill.md"):
-        try:
-            text = (folder / name).read_bytes().decode("utf-8", "replace")
-        except OSError:
-            continue
-        fm, _body, _problems = parse_frontmatter(text)
-        meta = fm.get("metadata") if isinstance(fm, dict) else None
-        version = meta.get("version") if isinstance(meta, dict) else None
-        return version if isinstance(version, str) else None
-    return None
+    info, _problems = read_skill(folder, strict=False)
+    return info.version if info is not None else None
 
 
 def _declared_name(data: bytes) -> str | None:

@@ -271,3 +271,23 @@ def test_mismatch_checked_when_installing_from_a_lock_without_extra_fetch(git_re
     assert any("tag says 1.2.0" in w for w in lenient.warnings)
     (again,) = lenient.releases()
     assert (again.commit, again.tag, str(again.version)) == (rel.commit, "v1.2.0", "1.2.0")
+
+
+def test_lock_install_reads_metadata_json_like_resolving_does(git_repo, tmp_path):
+    import json
+
+    git_repo.write_skill("", "solo", version=None)
+    git_repo.write("metadata.json", json.dumps({"version": "1.0.0"}))
+    git_repo.commit()
+    git_repo.tag("v1.2.0")
+    resolving = source(git_repo.url, strict=True)
+    with pytest.raises(SourceError, match="declares metadata.version 1.0.0"):
+        resolving.dependencies(resolving.releases()[0])
+    (rel,) = source(git_repo.url).releases()
+    from skillpm.sources.git import reset_run_state
+
+    reset_run_state()
+    strict = GitSource(GitSpec(url=git_repo.url, tag="v1.2.0", rev=rel.commit), strict=True)
+    with pytest.raises(SourceError, match="declares metadata.version 1.0.0"):
+        strict.materialize(rel, tmp_path / "strict")
+    assert not (tmp_path / "strict").exists()
