@@ -150,7 +150,7 @@ def _install_targets(install: dict, path: Path, prefix: str) -> tuple[list[str],
         canonical = canonical_name(name)
         if canonical is None:
             known = ", ".join(t.name for t in TARGETS)
-            raise ManifestError(f"{path}: {prefix}install.targets: unknown agent {name!r}", hint=f"known: {known}; see `skillpm targets`")
+            raise ManifestError(f"{path}: {prefix}install.targets: unknown agent {name!r}", hint=f"known: {known}")
         if canonical not in targets:
             targets.append(canonical)
     link = install.get("link", "symlink")

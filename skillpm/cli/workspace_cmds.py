@@ -26,12 +26,12 @@ def targets_cmd(
     Example: skillpm targets --json
     """
     from skillpm.cli.output import table
-    from skillpm.errors import ManifestError
+    from skillpm.ops.project import NoManifestError
     from skillpm.ops.targets import describe
 
     try:
         project = _project(global_)
-    except ManifestError:
+    except NoManifestError:  # a broken skills.toml is an error, not "no project"
         project = None
     rows = describe(project, root=Path.cwd())
     if as_json:
@@ -69,7 +69,7 @@ def import_cmd(
 
     Example: skillpm import skills-lock.json   (skillpm import -g reads ~/.agents/.skill-lock.json)
     """
-    from skillpm.errors import ManifestError, SkillpmError
+    from skillpm.errors import SkillpmError
     from skillpm.interop.importer import import_lock
     from skillpm.interop.skills_lock import PROJECT_LOCK, user_lock_path
 
@@ -77,11 +77,11 @@ def import_cmd(
         project = _project(True, create=True)
         source = lock_file or user_lock_path()
     else:
+        from skillpm.ops.project import NoManifestError
+
         try:
             project = _project()
-        except ManifestError as e:
-            if "no skills.toml" not in e.message:
-                raise
+        except NoManifestError:
             from skillpm.ops.project import load_project
             from skillpm.ops.sync import init
 

@@ -125,8 +125,8 @@ def check_targets(project, rows: list[dict]) -> Check:  # noqa: ANN001 - Project
 def check_lock(project) -> Check:  # noqa: ANN001 - Project
     from skillpm.ops.sync import lock_drift
 
-    drift = lock_drift(project)
-    if drift == "there is no skills.lock" and not project.manifest.skills:
+    drift = lock_drift(project)  # None too for a project with no skills and no lock
+    if not project.manifest.skills and project.lock is None:
         return Check("lock", "ok", "no skills yet")
     if drift:
         return Check("lock", "fail", f"skills.lock does not match {project.manifest.path.name}: {drift} (run `skillpm lock` or `skillpm install`)")
