@@ -22,7 +22,6 @@ backup under the cache dir.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
