@@ -17,16 +17,19 @@ import tarfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from skillpm.digest import check_relpath, walk_skill
 from skillpm.errors import InstallError, UnsafePathError
 
-__all__ = ["ArchiveLimits", "DEFAULT_LIMITS", "MIB", "pack", "extract", "list_members"]
+__all__ = ["ArchiveLimits", "DEFAULT_LIMITS", "FILE_TYPES", "MIB", "pack", "extract", "list_members", "write_member"]
 
 MIB = 1 << 20
 COMPRESS_LEVEL = 9
 FIXED_MTIME = 0
-_FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
+#: tar member types that are regular files (what extractors accept besides folders)
+FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 # Header bytes allowed per member beyond the declared file sizes (a 512-byte
 # header, a pax header and its records), plus one read-ahead buffer of tarfile.
 _PER_MEMBER_SLACK = 16 * 1024
@@ -183,7 +186,7 @@ def _members(data: bytes, limits: ArchiveLimits, on_member=None) -> list[_Member
                     raise UnsafePathError(f"archive: member {raw_name!r}: {exc.message}") from None
                 if m.isdir():
                     is_dir = True
-                elif m.type in _FILE_TYPES:
+                elif m.type in FILE_TYPES:
                     is_dir = False
                 else:
                     raise UnsafePathError(
@@ -239,6 +242,59 @@ def list_members(data: bytes, *, limits: ArchiveLimits = DEFAULT_LIMITS) -> list
     return [(m.path, m.size, m.executable) for m in _members(data, limits) if not m.is_dir]
 
 
+def _collision(what: str) -> InstallError:
+    return InstallError(
+        f"{what}: two entries name the same file or folder on this file system "
+        "(names differing only in case or Unicode normalization?)"
+    )
+
+
+def write_member(target: Path, src: IO[bytes] | None, *, executable: bool, size: int | None = None, label: str | None = None) -> None:
+    """Write one regular file of an untrusted archive (shared with git's extractor).
+
+    Missing parent folders are created (0o755); the file is created exclusively
+    and never through a link, filled from `src` (exactly `size` bytes when
+    given: fewer means a truncated archive, UnsafePathError), and given mode
+    exactly 0o755 (`executable`) or 0o644 whatever the umask. A name already
+    taken -- the same file twice, or a file and a folder of one name (names
+    differing only in case or Unicode normalization on this file system) --
+    and any other failure to write is an InstallError naming `label` (default:
+    the target). Errors reading `src` propagate unchanged.
+    """
+    what = label or str(target)
+    mode = 0o755 if executable else 0o644
+    try:
+        target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
+    except (FileExistsError, NotADirectoryError, IsADirectoryError):
+        raise _collision(what) from None
+    except OSError as exc:
+        raise InstallError(f"{what}: cannot write ({exc.strerror or exc})") from None
+    reading = False
+    try:
+        with os.fdopen(fd, "wb") as out:
+            remaining = size
+            while src is not None and (remaining is None or remaining > 0):
+                reading = True
+                chunk = src.read(MIB if remaining is None else min(remaining, MIB))
+                reading = False
+                if not chunk:
+                    if remaining:
+                        raise UnsafePathError(f"{what}: truncated in the archive")
+                    break
+                out.write(chunk)
+                if remaining is not None:
+                    remaining -= len(chunk)
+            if hasattr(os, "fchmod"):
+                os.fchmod(out.fileno(), mode)  # exact mode, whatever the umask
+        if not hasattr(os, "fchmod"):
+            os.chmod(target, mode)
+    except OSError as exc:
+        if reading:
+            raise
+        raise InstallError(f"{what}: cannot write ({exc.strerror or exc})") from None
+
+
 def _prepare_dest(dest: Path) -> bool:
     """Check `dest` is absent or an empty folder; return True if it must be created."""
     try:
@@ -269,45 +325,22 @@ def extract(data: bytes, dest: Path, *, limits: ArchiveLimits = DEFAULT_LIMITS) 
 
     expected = iter(members)
     created_root = False
-    nofollow = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
     def write(member: _Member, m: tarfile.TarInfo, tar: tarfile.TarFile) -> None:
         if next(expected, None) != member:  # same bytes, same parse: cannot happen
             raise UnsafePathError("archive: changed between validation and extraction")
         target = dest / member.path
-        try:
-            if member.is_dir:
+        if member.is_dir:
+            try:
                 target.mkdir(mode=0o755, parents=True, exist_ok=True)
-                return
-            target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-            mode = 0o755 if member.executable else 0o644
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, mode)
-        except FileExistsError:
-            raise InstallError(
-                f"{target}: two archive members name the same file on this file system "
-                "(names differing only in case or Unicode normalization?)"
-            ) from None
-        except OSError as exc:
-            raise InstallError(f"{target}: cannot write ({exc.strerror or exc})") from None
-        try:
-            with os.fdopen(fd, "wb") as out:
-                src = tar.extractfile(m)
-                assert src is not None
-                remaining = member.size
-                while remaining:
-                    chunk = src.read(min(remaining, MIB))
-                    if not chunk:
-                        raise UnsafePathError(f"archive: member {member.path!r} is truncated")
-                    out.write(chunk)
-                    remaining -= len(chunk)
-                if hasattr(os, "fchmod"):
-                    os.fchmod(out.fileno(), mode)  # exact mode, whatever the umask
-            if not hasattr(os, "fchmod"):
-                os.chmod(target, mode)
-        except OSError as exc:
-            if isinstance(exc, gzip.BadGzipFile):
-                raise
-            raise InstallError(f"{target}: cannot write ({exc.strerror or exc})") from None
+            except (FileExistsError, NotADirectoryError):
+                raise _collision(str(target)) from None
+            except OSError as exc:
+                raise InstallError(f"{target}: cannot write ({exc.strerror or exc})") from None
+            return
+        src = tar.extractfile(m)
+        assert src is not None
+        write_member(target, src, executable=member.executable, size=member.size)
 
     try:
         if create:

@@ -412,3 +412,42 @@ def test_digest_of_extracted_matches_content(tmp_path):
         "scripts/a.sh": hashlib.sha256(b"#!/bin/sh\n").hexdigest(),
     }
     assert file_hashes(tmp_path / "dest") == expected
+
+
+# --------------------------------------------------------------------------- #
+# write_member, shared with the git extractor
+
+
+def _plain_tar(*members: tuple[tarfile.TarInfo, bytes | None]) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return raw.getvalue()
+
+
+def test_write_member_modes_and_collisions(tmp_path):
+    archive.write_member(tmp_path / "d/run.sh", io.BytesIO(b"#!/bin/sh\n"), executable=True)
+    archive.write_member(tmp_path / "d/a.txt", io.BytesIO(b"a"), executable=False, size=1)
+    assert (tmp_path / "d/run.sh").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "d/a.txt").stat().st_mode & 0o777 == 0o644
+    with pytest.raises(InstallError, match="same file or folder"):
+        archive.write_member(tmp_path / "d/a.txt", io.BytesIO(b"b"), executable=False)
+    with pytest.raises(InstallError, match="same file or folder"):
+        archive.write_member(tmp_path / "d/a.txt/x", io.BytesIO(b"b"), executable=False)  # a file where a folder is
+    with pytest.raises(InstallError, match="same file or folder"):
+        archive.write_member(tmp_path / "d", io.BytesIO(b"b"), executable=False)  # a folder where a file is
+    with pytest.raises(UnsafePathError, match="truncated"):
+        archive.write_member(tmp_path / "short", io.BytesIO(b"ab"), executable=False, size=3)
+
+
+@pytest.mark.parametrize("names", [("a", "a/b"), ("a/b", "a")], ids=["file-then-inside", "folder-then-file"])
+def test_git_extractor_file_folder_collision_is_an_install_error(tmp_path, names):
+    from skillpm.sources.git.extract import extract_tar_stream
+
+    data = _plain_tar(*(member(n) for n in names))
+    dest = tmp_path / "dest"
+    with pytest.raises(InstallError, match="same file or folder") as info:
+        extract_tar_stream(io.BytesIO(data), dest, where="git+https://host/r.git")
+    assert "git+https://host/r.git" in str(info.value)
+    assert not dest.exists()

@@ -15,13 +15,9 @@ import tarfile
 from pathlib import Path
 from typing import IO
 
-from skillpm.archive import member_kind, member_path
+from skillpm.archive import FILE_TYPES, member_kind, member_path, write_member
 from skillpm.digest import check_relpath
 from skillpm.errors import InstallError, UnsafePathError
-
-_FILE_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
-_CHUNK = 1 << 20
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
 def extract_tar_stream(stream: IO[bytes], dest: Path, *, where: str) -> list[str]:
@@ -47,25 +43,13 @@ def extract_tar_stream(stream: IO[bytes], dest: Path, *, where: str) -> list[str
                     raise UnsafePathError(f"{where}: {exc.message}") from None
                 if m.isdir():
                     continue  # folders are implied by the files in them
-                if m.type not in _FILE_TYPES:
+                if m.type not in FILE_TYPES:
                     raise UnsafePathError(
                         f"{where}: {name!r} is {member_kind(m)}; skills may hold only regular files and folders"
                     )
-                target = dest / name
-                target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-                mode = 0o755 if m.mode & 0o111 else 0o644
-                try:
-                    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
-                except FileExistsError:
-                    raise InstallError(
-                        f"{where}: two entries name the file {name!r} on this file system "
-                        "(names differing only in case?)"
-                    ) from None
-                with os.fdopen(fd, "wb") as out:
-                    src = tar.extractfile(m)
-                    if src is not None:
-                        shutil.copyfileobj(src, out, _CHUNK)
-                    os.fchmod(out.fileno(), mode)
+                write_member(
+                    dest / name, tar.extractfile(m), executable=bool(m.mode & 0o111), size=m.size, label=f"{where}: {name!r}"
+                )
                 written.append(name)
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
