@@ -31,7 +31,7 @@ from pathlib import Path
 
 from skillpm.cache import cache_dir, slug
 from skillpm.errors import SourceError
-from skillpm.fs import file_lock
+from skillpm.fs import atomic_write, file_lock
 from skillpm.sources.git.command import GitFailed, check_url, git_args, git_env, run_git, scrub, stderr_text
 from skillpm.sources.git.extract import extract_tar_stream
 from skillpm.sources.git.tags import FULL_SHA, RemoteRefs
@@ -610,10 +610,7 @@ class Mirror:
                 return
         except OSError:
             pass
-        target.parent.mkdir(exist_ok=True)
-        tmp = target.with_name(f".attributes.{os.getpid()}.{threading.get_ident()}")
-        tmp.write_bytes(ATTRIBUTES)
-        os.replace(tmp, target)
+        atomic_write(target, ATTRIBUTES, mode=0o644)
 
     def export(self, commit: str, path: str, dest: Path) -> list[str]:
         """Write the files of folder `path` at `commit` into `dest` (must not exist).

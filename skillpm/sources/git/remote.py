@@ -3,8 +3,9 @@
 `remote_refs(url)` runs `git ls-remote --symref --tags --heads <url>` once per
 process and remembers the answer; versions are read from it without cloning.
 The default branch is not part of that answer (git sends HEAD only when no
---heads/--tags filter is given), so `default_branch(url)` asks a second time,
-only for repositories that need it (no version tags and no pin).
+--heads/--tags filter is given), so `default_branch(url)` asks a second time
+(`--symref … HEAD`, which names the branch and its commit), only for
+repositories that need it (no version tags and no pin).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import threading
 
 from skillpm.errors import SourceError
-from skillpm.spec import check_ref
+from skillpm.spec import GitSpec, check_ref
 from skillpm.sources.git.command import GitFailed, check_url, display_url, run_git
 from skillpm.sources.git.tags import FULL_SHA, RemoteRefs, parse_ls_remote
 
@@ -86,6 +87,11 @@ def default_branch(url: str, *, offline: bool = False) -> tuple[str, str]:
                 return _heads[url]
         with _url_lock(url):
             full = parse_ls_remote(_ls_remote(url, patterns=("HEAD",)))
+        if full.head and full.head_commit:  # the usual answer: no second request
+            result = (full.head, full.head_commit)
+            with _lock:
+                _heads[url] = result
+            return result
         heads = remote_refs(url).heads
         if full.head and full.head in heads:
             result = (full.head, heads[full.head])
@@ -152,5 +158,4 @@ def check_tag(
 
 
 def _default_name(url: str) -> str:
-    tail = url.rstrip("/").replace(":", "/").rsplit("/", 1)[-1]
-    return tail[:-4] if tail.endswith(".git") else tail
+    return GitSpec(url=url).name

@@ -272,11 +272,6 @@ class GitSource(Source):
             releases = [r for r in releases if allowed.allows(r.version)]
         return releases
 
-    def prefetch_metadata(self, *, files: bool = False) -> None:
-        """Fetch SKILL.md and metadata.json of every candidate release (and with
-        `files`, all files of the newest one) in one request."""
-        prefetch([self], files=files)
-
     def check_tag(self, tag: str, locked_commit: str) -> None:
         """Raise TagMovedError if `tag` no longer names `locked_commit` (ops: install from lock)."""
         check_tag(self.url, tag, locked_commit, name=self.name, offline=self.offline)
