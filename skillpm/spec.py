@@ -262,7 +262,10 @@ def _parse_github_short(text: str, rest: str) -> GitSpec:
 
 
 def _parse_web_url(s: str) -> GitSpec | None:
-    parts = urlsplit(s)
+    try:
+        parts = urlsplit(s)
+    except ValueError as e:  # e.g. a broken [IPv6] host
+        raise SpecError(s, f"not a valid URL ({e})") from None
     if parts.scheme not in ("https", "http") or parts.fragment or parts.query:
         return None
     segs = [p for p in parts.path.split("/") if p]
@@ -300,7 +303,7 @@ def check_git_url(url: str, *, spec: str | None = None) -> str:
         raise SpecError(where, "a git URL may not start with '-'")
     if "::" in url.split("/", 1)[0] or url.lower().startswith("ext:"):
         raise SpecError(where, "git remote helpers (ext::, fd::, …) are not allowed")
-    if any(c in url for c in "\n\r\0 "):
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
         raise SpecError(where, "a git URL may not contain spaces or control characters")
     if "--upload-pack" in url or "--receive-pack" in url or "--config" in url:
         raise SpecError(where, "git options inside a URL are not allowed")
@@ -308,6 +311,10 @@ def check_git_url(url: str, *, spec: str | None = None) -> str:
         scheme = url.split("://", 1)[0].lower()
         if scheme not in _GIT_SCHEMES:
             raise SpecError(where, f"unsupported URL scheme {scheme!r}")
+        try:
+            urlsplit(url)
+        except ValueError as e:  # e.g. a broken [IPv6] host
+            raise SpecError(where, f"not a valid URL ({e})") from None
     elif not _SCP_RE.match(url):
         raise SpecError(where, "not a git URL")
     return url
@@ -344,7 +351,12 @@ def redact_url(url: str) -> str:
     """
     if "://" not in url:
         return url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unparsable (e.g. a broken [IPv6] host): drop everything before the last '@' of the authority
+        scheme, _, rest = url.partition("://")
+        authority, slash, path = rest.partition("/")
+        return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
     if "@" not in parts.netloc:
         return url
     userinfo, host = parts.netloc.rsplit("@", 1)

@@ -112,3 +112,16 @@ def test_errors_never_show_credentials(text):
 def test_redact_url(url, shown):
     assert redact_url(url) == shown
     assert str(parse_spec(url)).startswith(shown)
+
+
+@pytest.mark.parametrize("url", ["https://h/o\tr.git", "https://h/o/r.git\x7f", "https://h/o/r\x0b.git"])
+def test_whitespace_and_control_characters_are_refused(url):
+    with pytest.raises(SpecError, match="spaces or control characters"):
+        parse_spec(url)
+
+
+def test_unparsable_urls_are_still_redacted():
+    assert redact_url("https://user:ghp_SECRET@[::1/o/r.git") == "https://[::1/o/r.git"
+    with pytest.raises(SpecError) as err:
+        parse_spec("https://user:ghp_SECRET@[::1/o/r.git")
+    assert "ghp_SECRET" not in str(err.value)
