@@ -27,14 +27,11 @@ from typing import Any
 from skillpm.errors import ManifestError
 from skillpm.spec import (
     ID_RE,
-    GitSpec,
     PathSpec,
     RegistrySpec,
     Spec,
     SpecError,
-    check_git_url,
-    check_ref,
-    normalize_subpath,
+    make_git,
     parse_spec,
     redact_url,
 )
@@ -168,13 +165,16 @@ def _table(data: dict, key: str, path: Path, prefix: str) -> dict[str, Any]:
 
 def entry_to_spec(name: str, value: Any, *, where: str) -> Spec:
     """One `[skills]` entry to a spec. Pure."""
-    try:
-        if isinstance(value, str):
+    if isinstance(value, str):
+        try:
             return _string_entry(name, value, where)
-        if isinstance(value, dict):
+        except SpecError as e:
+            raise ManifestError(f"{where}: {e.message}", hint=e.hint) from None
+    if isinstance(value, dict):
+        try:
             return _table_entry(name, value, where)
-    except SpecError as e:
-        raise ManifestError(f"{where}: {e.message}", hint=e.hint) from None
+        except SpecError as e:  # a table has no spec grammar to point at: just the reason
+            raise ManifestError(f"{where}: {e.why}") from None
     raise ManifestError(f"{where}: must be a range string, a spec string or a table like {{ path = \"./x\" }}")
 
 
@@ -211,25 +211,8 @@ def _table_entry(name: str, value: dict, where: str) -> Spec:
         unknown = set(value) - _GIT_KEYS
         if unknown:
             raise ManifestError(f"{where}: unknown key {sorted(unknown)[0]!r} for a git entry", hint="known: " + ", ".join(sorted(_GIT_KEYS)))
-        pins = [k for k in ("tag", "branch", "rev") if k in value]
-        if len(pins) > 1:
-            raise ManifestError(f"{where}: give at most one of tag, branch and rev")
-        if pins and "version" in value:
-            raise ManifestError(f"{where}: version cannot be combined with {pins[0]}")
-        url = check_git_url(value["git"], spec=f"{name}.git")
-        for pin in pins:
-            check_ref(value[pin], spec=f"{name}.{pin}")
-        rng = value.get("version")
-        if rng is not None:
-            _check_range(rng, where)
-        return GitSpec(
-            url=url,
-            path=normalize_subpath(name, value.get("path", "")),
-            range=rng,
-            tag=value.get("tag"),
-            branch=value.get("branch"),
-            rev=value.get("rev"),
-        )
+        opts = {k: value[k] for k in ("path", "tag", "branch", "rev") if k in value}
+        return make_git(redact_url(value["git"]), value["git"], opts, value.get("version"))
     if "path" in value:
         if set(value) != {"path"}:
             extra = sorted(set(value) - {"path"})[0]

@@ -49,6 +49,7 @@ class SpecError(UsageError):
     """A spec that matches none of the accepted forms."""
 
     def __init__(self, spec: str, why: str) -> None:
+        self.why = why
         super().__init__(
             f"invalid skill spec {redact_spec(spec)!r}: {why}",
             hint="accepted forms: " + ", ".join(ACCEPTED_FORMS),
@@ -221,17 +222,22 @@ def _split_range(text: str, base: str) -> tuple[str, str | None]:
     if at > base.rfind("/") and at != -1:
         tail = base[at + 1 :]
         if tail and ":" not in tail:
-            _check_range(text, tail)
             return base[:at], tail
     return base, None
 
 
-def _make_git(text: str, url: str, opts: dict[str, str], rng: str | None) -> GitSpec:
+def make_git(text: str, url: str, opts: dict[str, str], rng: str | None) -> GitSpec:
+    """A GitSpec from its parts (`opts`: path, tag, branch, rev), every rule checked.
+
+    Shared by the string grammar and the manifest's `{ git = … }` tables.
+    """
     pins = [k for k in ("tag", "branch", "rev") if k in opts]
     if len(pins) > 1:
         raise SpecError(text, "give at most one of tag, branch and rev")
     if pins and rng:
         raise SpecError(text, f"a range cannot be combined with {pins[0]}")
+    if rng is not None:
+        _check_range(text, rng)
     path = normalize_subpath(text, opts.get("path", ""))
     check_git_url(url, spec=text)
     for key in pins:
@@ -242,7 +248,7 @@ def _make_git(text: str, url: str, opts: dict[str, str], rng: str | None) -> Git
 def _parse_git_url(text: str, s: str) -> GitSpec:
     base, opts = _split_fragment(text, s)
     base, rng = _split_range(text, base)
-    return _make_git(text, base, opts, rng)
+    return make_git(text, base, opts, rng)
 
 
 def _parse_github_short(text: str, rest: str) -> GitSpec:
@@ -258,7 +264,7 @@ def _parse_github_short(text: str, rest: str) -> GitSpec:
         raise SpecError(text, "path given twice")
     if sub:
         opts["path"] = sub
-    return _make_git(text, f"https://github.com/{owner}/{repo}.git", opts, rng)
+    return make_git(text, f"https://github.com/{owner}/{repo}.git", opts, rng)
 
 
 def _parse_web_url(s: str) -> GitSpec | None:
@@ -377,6 +383,7 @@ __all__ = [
     "check_git_url",
     "check_ref",
     "is_local_path",
+    "make_git",
     "normalize_subpath",
     "parse_spec",
     "redact_url",

@@ -66,9 +66,9 @@ def listing(project: Project) -> list[dict]:
 
 
 def _direct_names(project: Project) -> set[str]:
-    from skillpm.spec import RegistrySpec
+    from skillpm.ops.resolve import root_key
 
-    return {s.name if isinstance(s, RegistrySpec) else k for k, s in project.manifest.skills.items()}
+    return {root_key(k, s) for k, s in project.manifest.skills.items()}
 
 
 def tree(project: Project) -> list[str]:

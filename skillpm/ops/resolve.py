@@ -28,6 +28,11 @@ def spec_identity(spec: Spec, base: Path) -> tuple:
     return ("path", str((base / Path(spec.path).expanduser()).resolve()))
 
 
+def root_key(name: str, spec: Spec) -> str:
+    """The package key of a `[skills]` entry: a registry id (qualified), else the manifest key."""
+    return spec.name if isinstance(spec, RegistrySpec) else name
+
+
 def is_pinned(spec: Spec) -> bool:
     return isinstance(spec, PathSpec) or (isinstance(spec, GitSpec) and bool(spec.pins()))
 
@@ -202,7 +207,7 @@ def resolve(
     sources = SourceSet(root=root, registries=registries, offline=offline)
     root_reqs = {}
     for name, spec in specs.items():
-        key = spec.name if isinstance(spec, RegistrySpec) else name
+        key = root_key(name, spec)
         sources.register(key, spec, parent=None, base=root)
         root_reqs[key] = requirement(spec)
     prefetch(list(sources.sources.values()))

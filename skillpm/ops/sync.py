@@ -25,6 +25,7 @@ from skillpm.ops.resolve import (
     is_pinned,
     requirement,
     resolve,
+    root_key,
     spec_identity,
 )
 from skillpm.sources.base import Release, Source
@@ -57,10 +58,6 @@ def locked_project(project: Project, report: Report | None = None) -> Iterator[P
         yield fresh
 
 
-def _root_key(name: str, spec: Spec) -> str:
-    return spec.name if isinstance(spec, RegistrySpec) else name
-
-
 def lock_drift(project: Project) -> str | None:
     """Why skills.lock does not satisfy the manifest, or None when it does."""
     from skillpm.semver import Version
@@ -71,7 +68,7 @@ def lock_drift(project: Project) -> str | None:
     by_name = project.lock.by_name()
     roots = []
     for name, spec in project.manifest.skills.items():
-        key = _root_key(name, spec)
+        key = root_key(name, spec)
         roots.append(key)
         entry = by_name.get(key)
         if entry is None:
@@ -289,7 +286,7 @@ def add(
                 new[name] = spec
         specs = {k: v for k, v in project.manifest.skills.items() if k not in new}
         specs.update(new)
-        unlock = {_root_key(k, s) for k, s in new.items()}
+        unlock = {root_key(k, s) for k, s in new.items()}
         resolved = _resolve(project, specs, unlock=unlock, offline=offline)
         report.warnings.extend(resolved.sources.warnings)
         report.stats = resolved.stats
@@ -298,7 +295,7 @@ def add(
         set_entries = {}
         for name, spec in new.items():
             if isinstance(spec, GitSpec) and spec.ref:
-                spec = _pin_web_ref(spec, locked_now[_root_key(name, spec)])
+                spec = _pin_web_ref(spec, locked_now[root_key(name, spec)])
             key, value = spec_to_entry(spec)
             if isinstance(spec, RegistrySpec) and spec.range is None:
                 value = f"^{versions[spec.name]}"
@@ -372,7 +369,7 @@ def _manifest_keys(project: Project, names: list[str]) -> list[str]:
         match = [
             k
             for k, s in project.manifest.skills.items()
-            if wanted in (k, _root_key(k, s), folders.get(_root_key(k, s)))
+            if wanted in (k, root_key(k, s), folders.get(root_key(k, s)))
         ]
         if not match:
             known = ", ".join(sorted(project.manifest.skills)) or "none"
@@ -416,7 +413,7 @@ def update(project: Project, names: list[str], *, dry_run: bool = False, force: 
     report = Report()
     with locked_project(project, report) as project:
         if names:
-            known = {e.name for e in project.locked} | {_root_key(k, s) for k, s in project.manifest.skills.items()}
+            known = {e.name for e in project.locked} | {root_key(k, s) for k, s in project.manifest.skills.items()}
             folders = {e.folder: e.name for e in project.locked}
             unlock = set()
             for n in names:
@@ -476,7 +473,7 @@ def lock_new_specs(project: Project, new: dict[str, Spec], *, offline: bool = Fa
             return report
         specs = dict(project.manifest.skills)
         specs.update(new)
-        resolved = _resolve(project, specs, unlock={_root_key(k, s) for k, s in new.items()}, offline=offline)
+        resolved = _resolve(project, specs, unlock={root_key(k, s) for k, s in new.items()}, offline=offline)
         report.warnings.extend(resolved.sources.warnings)
         report.stats = resolved.stats
         entries = learn_digests(resolved.planned)
