@@ -154,8 +154,10 @@ def _print_report(report) -> None:
     _print_verbose(report)
     if not outcome.changed:
         _info("Already up to date.")
-    else:
+    elif outcome.added or outcome.updated or outcome.restored:
         _info(f"Installed {len(outcome.entries)} skill(s).")
+    else:
+        _info(f"Removed {len(outcome.removed)} skill(s); {len(outcome.entries)} remain installed.")
 
 
 @app.command()

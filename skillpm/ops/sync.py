@@ -276,6 +276,11 @@ def add(
                     f"credentials in {redact_url(spec.url)} were used for this run but not written to skills.toml or skills.lock; "
                     "configure a git credential helper (or SSH) for later runs"
                 )
+            if (skills or all_skills) and not (isinstance(spec, GitSpec) and not spec.path):
+                raise UsageError(
+                    f"--skill and --all pick skills from a git repository; {text!r} names one skill already",
+                    hint="drop the flag, or give the repository URL without #path=",
+                )
             if isinstance(spec, GitSpec) and not spec.path:
                 named = _discover(spec, skills or [], all_skills, choose, offline)
             else:

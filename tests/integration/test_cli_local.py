@@ -344,3 +344,12 @@ def test_frozen_install_of_a_new_empty_project_succeeds(cli, project):
     r = cli("install", "--frozen", cwd=project)
     assert "up to date" in r.err.lower()
     assert (project / "skills.lock").exists()
+
+
+def test_remove_says_what_it_removed_and_skill_flag_needs_a_repository(cli, project, make_skill):
+    make_skill("gone", parent=project / "local")
+    cli("add", "./local/gone", cwd=project)
+    r = cli("add", "./local/gone", "--skill", "gone", cwd=project, rc=2)
+    assert "--skill and --all pick skills from a git repository" in r.err
+    r = cli("remove", "gone", cwd=project)
+    assert "Removed 1 skill(s); 0 remain installed." in r.err and "Installed" not in r.err
