@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from skillpm import failpoints
+
 LOCK_TIMEOUT_SECONDS = 300.0
 
 
@@ -52,7 +54,28 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> N
             os.umask(umask)
             mode = 0o666 & ~umask
     with _temp_beside(path, data, mode) as tmp:
+        failpoints.point(f"write {path.name}")
         os.replace(tmp, path)
+
+
+def remove_stale_temps(folder: Path, names: list[str]) -> list[Path]:
+    """Delete the temp files that killed atomic writes of `names` left in `folder`.
+
+    Call only under the lock that serializes every writer of those files (the
+    project lock): then no temp file of a live writer can be there.
+    """
+    import re
+
+    if not names or not folder.is_dir():
+        return []
+    pattern = re.compile("|".join(rf"\.{re.escape(n)}\.[A-Za-z0-9_]{{8}}\.tmp" for n in names) + r"\Z")
+    removed = []
+    for p in folder.iterdir():
+        if pattern.match(p.name) and p.is_file() and not p.is_symlink():
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+                removed.append(p)
+    return removed
 
 
 def create_exclusive(path: Path, data: bytes, *, mode: int = 0o644) -> None:
@@ -79,7 +102,7 @@ def file_lock(lock_path: Path, *, what: str, timeout: float = LOCK_TIMEOUT_SECON
     from skillpm.errors import SkillpmError
 
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(lock_path))
+    lock = FileLock(str(lock_path), mode=0o666)  # openable by every user who shares the project (umask aside)
     try:
         lock.acquire(timeout=timeout)
     except Timeout:

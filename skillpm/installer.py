@@ -1,43 +1,69 @@
-"""The installer owns the install dir. Nothing else writes there.
+"""The installer executes a plan (skillpm/plan.py) on the install dir in one transaction.
 
-A change is one transaction:
+Its inputs are two facts, the install state (what skillpm last put in each
+folder, `.skillpm/state.json`) and what the lock wants, plus the disk. The
+planner turns them into steps; `apply` carries them out:
 
-1. stage every new skill under `<install dir>/.skillpm/txn/new/` (same
+1. stage every new copy under `<install dir>/.skillpm/txn/new/` (same
    filesystem, so renames are atomic) and check its tree digest;
-2. write a journal naming every folder that will move, the old manifest and
-   lock, and the hash of the new lock;
-3. move old folders aside into `txn/old/`, new ones into place;
-4. write the manifest, then the lock (`os.replace`): the lock is the commit point;
-5. delete the transaction folder.
+2. write a journal naming every folder that will move, every project file
+   (skills.toml, skills.lock) with its old and new text, and the new install
+   state;
+3. keep a backup of anything forced over; move old folders aside into
+   `txn/old/`, new ones into place;
+4. write the project files (only those whose bytes change), then the commit
+   marker: from here on the transaction counts as done;
+5. write the install state; move the transaction folder to the trash and
+   delete it.
 
-A run that finds a journal (a crash, a kill -9) rolls back to the old state
-if the new lock was not written yet, and forward otherwise. So the project is
-always in the old state or the new one, never a mix.
+Every step is a rename or an atomic write, and recovery is itself repeatable:
+a run that finds a journal rolls forward when the commit marker exists
+(rewrite the state, drop the transaction) and back otherwise, by moving each
+folder back where it came from. A kill during recovery leaves a journal the
+next recovery finishes the same way.
 
-A folder skillpm did not install (not in the lock) is never replaced or
-deleted without --force; an installed skill whose files differ from the lock
-is never replaced or deleted without --force, and --force first moves it to a
-backup under the cache dir.
+The lock file that serializes every process working on the project lives in
+the install dir (`.skillpm/lock`), so two users, CI beside an IDE, or sudo all
+share it whatever their HOME or cache dir.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from skillpm import failpoints
 from skillpm.errors import InstallError, IntegrityError
 from skillpm.fs import atomic_write, file_lock
-from skillpm.lockfile import LockedSkill
+from skillpm.lockfile import UNKNOWN_DIGEST, LockedSkill
+from skillpm.plan import (
+    CONFLICT,
+    FORGET,
+    INSTALL,
+    KEEP,
+    LOCAL_EDIT,
+    REMOVE,
+    REPLACE,
+    Installed,
+    Observed,
+    Plan,
+    Step,
+    plan as make_plan,
+)
 from skillpm.sources.base import Release, Source
 
 STATE_DIR = ".skillpm"
-COMMITTED = "committed"  # marker in the transaction folder, written right after the lock
+STATE_FILE = "state.json"
+STATE_VERSION = 2
+COMMITTED = "committed"  # marker in the transaction folder, written right after the project files
 STAGING_WORKERS = 8
+PENDING = "an interrupted install is pending; run `skillpm install` to finish it"
 
 
 @dataclass
@@ -45,7 +71,7 @@ class Planned:
     """A skill the new state wants installed, with where to get it."""
 
     entry: LockedSkill
-    source: Source | None = None  # None: keep what is installed (unchanged)
+    source: Source | None = None  # None: nothing to fetch (the installed copy is expected to be right)
     release: Release | None = None
     check_integrity: bool = True  # False: the source's digest is learned now (path, fresh git)
 
@@ -54,14 +80,15 @@ class Planned:
 class SkillStatus:
     name: str
     folder: str
-    state: str  # ok | modified | missing
+    state: str  # ok | modified | missing | pending
     modified: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     details_known: bool = True
 
-
     def describe(self) -> str:
+        if self.state == "pending":
+            return f"{self.folder}: {PENDING}"
         if self.state == "missing":
             return f"{self.folder}: not installed"
         if not self.details_known:
@@ -69,23 +96,71 @@ class SkillStatus:
         parts = [f"modified {', '.join(self.modified)}"] if self.modified else []
         parts += [f"missing {', '.join(self.missing)}"] if self.missing else []
         parts += [f"unexpected {', '.join(self.unexpected)}"] if self.unexpected else []
-        return f"{self.folder}: " + "; ".join(parts)
+        return f"{self.folder}: " + ("; ".join(parts) or "files differ from the lock")
+
+
+@dataclass
+class Change:
+    """One line of what a transaction did to the install dir."""
+
+    kind: str  # added | upgraded | downgraded | changed | removed | restored
+    name: str
+    folder: str
+    old: str | None = None  # version labels
+    new: str | None = None
+
+
+@dataclass
+class Conflict:
+    """A folder left alone because its files are not what skillpm installed there."""
+
+    folder: str
+    name: str
+    reason: str  # plan.LOCAL_EDIT | plan.FOREIGN
+    removing: bool  # the lock no longer has it (it is kept, and still skillpm's)
+    detail: str = ""  # which files differ, when known
+
+    def problem(self) -> str:
+        """For a refusal: what is wrong with the folder."""
+        what = f"{self.folder}/ has local edits" if self.reason == LOCAL_EDIT else f"{self.folder}/ was {self.reason}"
+        return what + (f" ({self.detail})" if self.detail else "")
+
+    def describe(self) -> str:
+        """For a report: the folder was kept, and why."""
+        what = f"{self.folder}/: kept ({self.reason})"
+        if self.removing:
+            what += f"; {self.name} is no longer in skills.lock"
+        return what + (f" [{self.detail}]" if self.detail else "")
+
+    @property
+    def hint(self) -> str:
+        if self.reason == LOCAL_EDIT:
+            if self.removing:
+                return "copy your changes elsewhere, or rerun with --force to delete it (a backup is kept)"
+            return "copy your changes elsewhere, or rerun with --force to replace it with the locked files (a backup is kept)"
+        return "move it away, or rerun with --force to replace it (a backup is kept)"
 
 
 @dataclass
 class Outcome:
-    added: list[LockedSkill] = field(default_factory=list)
-    updated: list[tuple[LockedSkill, LockedSkill]] = field(default_factory=list)
-    removed: list[LockedSkill] = field(default_factory=list)
-    restored: list[LockedSkill] = field(default_factory=list)  # same lock entry, files written again
-    kept_modified: list[SkillStatus] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
     backups: list[Path] = field(default_factory=list)
     entries: list[LockedSkill] = field(default_factory=list)  # final, with learned digests
+    written: list[Path] = field(default_factory=list)  # project files whose bytes changed
     targets: list = field(default_factory=list)  # TargetSync per agent target, synced after the commit (ops/targets.py)
+
+    def of(self, *kinds: str) -> list[Change]:
+        return [c for c in self.changes if c.kind in kinds]
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.restored)
+        return bool(self.changes)
+
+    @property
+    def ok(self) -> bool:
+        """The install dir equals the lock: nothing was left in conflict."""
+        return not self.conflicts
 
 
 class Installer:
@@ -97,77 +172,146 @@ class Installer:
     # -- locking and recovery --------------------------------------------
 
     def lock(self):
-        """Serialize skillpm runs on this install dir.
+        """Serialize every process that changes this project (manifest, lock,
+        install dir, targets): the lock file lives in the install dir, shared
+        by every user and cache dir on the machine."""
+        self._make_state_dir()
+        return file_lock(self.state_dir / "lock", what=f"the project installing into {self.dir}")
 
-        The lock file lives in the cache dir (keyed by the install dir's path),
-        so commands that install nothing, like `skillpm lock`, leave no trace
-        in the project.
-        """
-        from skillpm.cache import cache_dir, slug
+    def _make_state_dir(self) -> None:
+        if not self.state_dir.is_dir():
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+        ignore = self.state_dir / ".gitignore"
+        if not ignore.exists():  # never commit the state, the lock or a transaction
+            atomic_write(ignore, "# skillpm's install state; per checkout, never committed\n*\n")
 
-        key = slug(str(self.dir.resolve()))
-        return file_lock(cache_dir() / "locks" / f"{key}.lock", what=f"the install dir {self.dir}")
+    def pending(self) -> bool:
+        """Is an interrupted transaction waiting for recovery (or one running right now)?"""
+        return (self.txn / "journal.json").exists()
 
     def recover(self) -> str | None:
-        """Finish or undo an interrupted transaction. Returns what was done."""
+        """Finish or undo an interrupted transaction; also sweep the trash. Returns what was done.
+
+        Repeatable: killed at any point, the next call finishes the same way.
+        """
+        self._empty_trash()
         if not self.txn.exists():
             return None
         journal_path = self.txn / "journal.json"
         if not journal_path.exists():  # crashed while staging: nothing moved yet
-            shutil.rmtree(self.txn)
+            self._discard_txn()
             return None
-        journal = json.loads(journal_path.read_text(encoding="utf-8"))
+        try:
+            journal = json.loads(journal_path.read_text(encoding="utf-8"))
+        except ValueError:  # atomic_write: a journal is whole or absent, so this is tampering
+            raise InstallError(
+                f"{journal_path}: the journal of an interrupted install is unreadable",
+                hint=f"inspect {self.txn} (old folders are under old/, new ones under new/) and delete it",
+            ) from None
         if (self.txn / COMMITTED).exists():
             self._write_state(journal["new_state"])
-            shutil.rmtree(self.txn)
+            self._discard_txn()
             return "completed an interrupted install"
         for op in reversed(journal["ops"]):
-            folder = op["folder"]
-            placed = self.dir / folder
-            old = self.txn / "old" / folder
-            moved_in = op["new"] and not os.path.lexists(self.txn / "new" / folder)
-            if moved_in or (op["old"] and os.path.lexists(old)):
-                _remove(placed)
-            if op["old"] and os.path.lexists(old):
-                os.replace(old, placed)
-        for key in ("manifest", "lock"):
-            path, text = journal.get(f"{key}_path"), journal.get(f"old_{key}")
-            if path is None:
-                continue
-            if text is None:
-                Path(path).unlink(missing_ok=True)
-            elif not Path(path).exists() or Path(path).read_text(encoding="utf-8") != text:
-                atomic_write(Path(path), text)
-        shutil.rmtree(self.txn)
+            self._undo_move(op["folder"], had_old=op["old"], had_new=op["new"])
+        files = list(journal.get("files", []))
+        for key in ("manifest", "lock"):  # a journal of skillpm before the install state (0.1)
+            if journal.get(f"{key}_path"):
+                files.append({"path": journal[f"{key}_path"], "old": journal.get(f"old_{key}")})
+        for item in files:
+            path, old = Path(item["path"]), item["old"]
+            failpoints.point("recover.file")
+            if old is None:
+                path.unlink(missing_ok=True)
+            elif _read_text(path) != old:
+                atomic_write(path, old)
+        self._discard_txn()
         return "rolled back an interrupted install"
 
-    # -- inspection -------------------------------------------------------
+    def _undo_move(self, folder: str, *, had_old: bool, had_new: bool) -> None:
+        """Undo one folder's moves; every branch is safe to run again.
 
-    def _read_state(self) -> dict[str, dict]:
+        Forward was: placed -> txn/old (when there was an old one), then
+        txn/new -> placed (when there is a new one). Backward moves the new
+        copy back into txn/new first, then the old one back into place.
+        """
+        placed, old, new = self.dir / folder, self.txn / "old" / folder, self.txn / "new" / folder
+        old_aside = os.path.lexists(old)
+        if had_new and not os.path.lexists(new) and os.path.lexists(placed) and (old_aside or not had_old):
+            failpoints.point("recover.unplace")
+            os.replace(placed, new)  # the new copy had been moved in
+        if had_old and old_aside:
+            failpoints.point("recover.restore")
+            if os.path.lexists(placed):  # cannot happen after the step above; never lose the old copy
+                _remove(placed)
+            os.replace(old, placed)
+
+    def _discard_txn(self) -> None:
+        """Remove the transaction folder: one rename into the trash, then delete."""
+        trash = self.state_dir / f"trash-{os.getpid()}-{time.monotonic_ns()}"
+        failpoints.point("txn.discard")
+        os.replace(self.txn, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def _empty_trash(self) -> None:
+        if not self.state_dir.is_dir():
+            return
+        for p in self.state_dir.iterdir():
+            if p.name.startswith("trash-"):
+                _remove(p)
+
+    # -- the install state ------------------------------------------------
+
+    def read_state(self) -> dict[str, Installed]:
+        """Folder -> what skillpm last installed there. Unreadable state counts as empty."""
         try:
-            return json.loads((self.state_dir / "state.json").read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
+            data = json.loads((self.state_dir / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
             return {}
+        if not isinstance(data, dict):
+            return {}
+        if data.get("version") == STATE_VERSION:
+            return _parse_state(data.get("skills"))
+        return _parse_state(data)  # version 1: {folder: {"integrity", "files"}}
 
     def _write_state(self, state: dict) -> None:
-        atomic_write(self.state_dir / "state.json", json.dumps(state, indent=1, sort_keys=True) + "\n")
+        self._make_state_dir()
+        failpoints.point("state.write")
+        data = {"version": STATE_VERSION, "skills": state}
+        atomic_write(self.state_dir / STATE_FILE, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
-    def status(self, entry: LockedSkill, state: dict | None = None) -> SkillStatus:
-        from skillpm.digest import file_hashes, tree_digest
+    def observe(self, folders: Iterable[str]) -> dict[str, Observed]:
+        out = {}
+        for folder in folders:
+            path = self.dir / folder
+            if not os.path.lexists(path):
+                out[folder] = Observed(exists=False)
+                continue
+            out[folder] = Observed(exists=True, digest=_digest_or_none(path))
+        return out
+
+    def status(self, entry: LockedSkill, state: dict[str, Installed] | None = None) -> SkillStatus:
+        """How the installed copy of `entry` compares with the lock (for verify and list)."""
+        from skillpm.digest import file_hashes
 
         folder = self.dir / entry.folder
-        if not folder.is_dir():
-            return SkillStatus(entry.name, entry.folder, "missing")
+        if self.pending():
+            return SkillStatus(entry.name, entry.folder, "pending")
+        if not folder.is_dir() or folder.is_symlink():
+            return SkillStatus(entry.name, entry.folder, "missing" if not os.path.lexists(folder) else "modified",
+                               details_known=False)
         try:
-            digest = tree_digest(folder)
-        except Exception as e:  # a link or device appeared in the installed copy
+            actual = file_hashes(folder)
+        except Exception as e:  # noqa: BLE001 - a link or device appeared in the installed copy
             return SkillStatus(entry.name, entry.folder, "modified", unexpected=[str(getattr(e, "message", e))])
-        if digest == entry.integrity:
+        from skillpm.digest import digest_entries
+
+        if digest_entries(actual.items()) == entry.integrity:
             return SkillStatus(entry.name, entry.folder, "ok")
-        recorded = (state if state is not None else self._read_state()).get(entry.folder)
-        if not recorded or recorded.get("integrity") != entry.integrity:
+        recorded = (state if state is not None else self.read_state()).get(entry.folder)
+        if recorded is None or recorded.integrity != entry.integrity or not recorded.files:
             return SkillStatus(entry.name, entry.folder, "modified", details_known=False)
-        expected, actual = recorded["files"], file_hashes(folder)
+        expected = recorded.files
         return SkillStatus(
             entry.name,
             entry.folder,
@@ -184,114 +328,160 @@ class Installer:
         known = {e.folder for e in entries}
         return sorted(p.name for p in self.dir.iterdir() if not p.name.startswith(".") and p.name not in known)
 
+    def plan(self, wanted: Iterable[LockedSkill], *, force: bool = False) -> Plan:
+        """The steps that bring this install dir to `wanted` (reads the state and the disk)."""
+        wanted = list(wanted)
+        state = self.read_state()
+        observed = self.observe({e.folder for e in wanted} | set(state))
+        return make_plan(wanted, state, observed, force=force)
+
     # -- the transaction --------------------------------------------------
 
     def apply(
         self,
         wanted: list[Planned],
-        old: list[LockedSkill],
         *,
         force: bool = False,
-        commit: Callable[[list[LockedSkill]], tuple[list[tuple[Path, str]], Path, str]],
+        refuse: str = "never",
+        files: Callable[[list[LockedSkill]], list[tuple[Path, str]]] | None = None,
         backup_root: Path | None = None,
+        hold: bool = False,
     ) -> Outcome:
-        """Bring the install dir from `old` to `wanted`, then call `commit`.
+        """Bring the install dir to `wanted` and write the project files, in one transaction.
 
-        `commit(final_entries)` returns the files to write, as
-        ([(path, text)...] for the manifest, lock_path, lock_text); the
-        installer writes them inside the transaction so they land atomically
-        with the folders.
+        `files(final_entries)` returns the project files to write (skills.toml,
+        skills.lock) as (path, text); only those whose bytes change are
+        written. Conflicts (folders whose files differ from what skillpm
+        installed) are left alone and reported in the outcome, and the rest
+        is applied (`refuse="never"`, `install`). `refuse="any"` (install
+        --frozen) raises ConflictError before anything changes; `"changes"`
+        (add, remove, update) raises only for conflicts on folders whose
+        content the transaction would change, and reports the rest.
+
+        `hold`: keep the committed transaction open until `finish()`, so that
+        what the caller does next (syncing agent targets) is redone by
+        recovery if the process dies first.
         """
         _check_collisions(wanted)
-        old_by_folder = {e.folder: e for e in old}
-        state = self._read_state()
-        outcome = Outcome()
-        to_stage: list[Planned] = []
-        blockers: list[str] = []
-        force_backup: list[str] = []
-        final: dict[str, Planned] = {}
+        by_folder = {p.entry.folder: p for p in wanted}
+        state = self.read_state()
+        observed = self.observe(set(by_folder) | set(state))
+        the_plan = make_plan([p.entry for p in wanted], state, observed, force=force)
+        outcome = Outcome(conflicts=[self._conflict(s, state) for s in the_plan.conflicts])
+        blocking = [c for c, s in zip(outcome.conflicts, the_plan.conflicts) if refuse == "any" or (refuse == "changes" and _changes_folder(s))]
+        if blocking:
+            raise ConflictError(blocking)
 
-        for plan in wanted:
-            e = plan.entry
-            prev = old_by_folder.get(e.folder)
-            target = self.dir / e.folder
-            if prev is None:
-                if target.exists() or target.is_symlink():
-                    if not force:
-                        blockers.append(
-                            f"{target} exists and was not installed by skillpm; move it away or rerun with --force to replace it (a backup is kept)"
-                        )
-                        continue
-                    force_backup.append(e.folder)
-                to_stage.append(plan)
-                final[e.folder] = plan
+        # fetch: every folder that changes, and conflicts whose digest the lock still has to learn
+        to_stage = [by_folder[s.folder] for s in the_plan.steps if s.kind in (INSTALL, REPLACE)]
+        learn_only = [
+            by_folder[s.folder] for s in the_plan.conflicts if s.want is not None and s.want.integrity == UNKNOWN_DIGEST
+        ]
+        for p in to_stage + learn_only:
+            if p.source is None:
+                raise InstallError(f"{p.entry.name}: no source to fetch {p.entry.folder}/ from")  # a bug, not a user error
+        moving = [s for s in the_plan.steps if s.writes]
+        staged: dict[str, LockedSkill] = {}
+        hashes: dict[str, dict[str, str]] = {}
+        if to_stage or learn_only:
+            self._make_state_dir()
+            if self.txn.exists():
+                self._discard_txn()
+            (self.txn / "new").mkdir(parents=True)
+            (self.txn / "old").mkdir()
+            (self.txn / "learn").mkdir()
+            try:
+                jobs = [(p, self.txn / "new" / p.entry.folder) for p in to_stage]
+                jobs += [(p, self.txn / "learn" / p.entry.folder) for p in learn_only]
+                for plan_, found in self._stage_all(jobs):
+                    staged[plan_.entry.folder] = plan_.entry
+                    hashes[plan_.entry.folder] = found
+                shutil.rmtree(self.txn / "learn")
+            except BaseException:
+                self._discard_txn()
+                raise
+
+        # the final entries (with learned digests) and the new state
+        final: list[LockedSkill] = []
+        new_state = _state_records(state)
+        for step in the_plan.steps:
+            folder = step.folder
+            if step.kind in (REMOVE, FORGET):
+                new_state.pop(folder, None)
                 continue
-            st = self.status(prev, state)
-            same = _same_content(prev, e)
-            if same and st.state == "ok":
-                final[e.folder] = Planned(entry=_keep_learned(e, prev))
+            if step.want is None:  # a conflict on a removal: kept, still skillpm's
                 continue
-            if same and st.state == "modified" and not force:
-                outcome.kept_modified.append(st)
-                final[e.folder] = Planned(entry=_keep_learned(e, prev))
-                continue
-            if st.state == "modified":
-                if not force:
-                    blockers.append(f"{st.describe()} (local edits; rerun with --force to replace, a backup is kept)")
-                    continue
-                force_backup.append(e.folder)
-            to_stage.append(plan)
-            final[e.folder] = plan
+            entry = staged.get(folder, step.want)
+            final.append(entry)
+            if step.kind in (INSTALL, REPLACE):
+                new_state[folder] = {"entry": _dump_entry(entry), "integrity": entry.integrity, "files": hashes[folder]}
+            elif step.kind == KEEP:
+                have = step.have
+                known = dict(have.files) if have is not None and have.integrity == entry.integrity else None
+                if known is None or have is None or have.entry != entry:
+                    from skillpm.digest import file_hashes
 
-        wanted_folders = {p.entry.folder for p in wanted}
-        removals = [prev for prev in old if prev.folder not in wanted_folders]
-        for prev in removals:
-            st = self.status(prev, state)
-            if st.state == "modified":
-                if not force:
-                    blockers.append(f"{st.describe()} (local edits; rerun with --force to remove, a backup is kept)")
-                    continue
-                force_backup.append(prev.folder)
-        if blockers:
-            raise InstallError(
-                "cannot change the install dir: " + " | ".join(blockers),
-            )
+                    known = known if known is not None else file_hashes(self.dir / folder)
+                    new_state[folder] = {"entry": _dump_entry(entry), "integrity": entry.integrity, "files": known}
+        order = {p.entry.folder: i for i, p in enumerate(wanted)}
+        final.sort(key=lambda e: order[e.folder])
+        outcome.entries = final
 
-        self.dir.mkdir(parents=True, exist_ok=True)
-        if self.txn.exists():
-            shutil.rmtree(self.txn)
-        (self.txn / "new").mkdir(parents=True)
-        (self.txn / "old").mkdir()
-        try:
-            for plan in self._stage_all(to_stage):
-                final[plan.entry.folder] = plan
-        except BaseException:
-            shutil.rmtree(self.txn, ignore_errors=True)
-            raise
+        writes = [(path, text) for path, text in (files(final) if files else []) if _read_text(path) != text]
+        outcome.written = [path for path, _ in writes]
+        state_changed = new_state != _state_records(state)
+        if not moving and not writes:
+            if self.txn.exists():
+                self._discard_txn()  # only learned digests
+            if state_changed:
+                self._write_state(new_state)
+            outcome.changes = _changes(the_plan, staged)
+            return outcome
 
-        final_entries = [final[p.entry.folder].entry for p in wanted if p.entry.folder in final]
-        from skillpm.digest import file_hashes
+        ops = [{"folder": s.folder, "old": s.kind != INSTALL, "new": s.kind != REMOVE} for s in moving]
+        forced = {s.folder for s in moving if s.backup}
+        self._commit(ops, writes, new_state, forced=forced, backup_root=backup_root, outcome=outcome, hold=hold)
+        outcome.changes = _changes(the_plan, staged)
+        return outcome
 
-        new_state = {k: v for k, v in state.items() if k in wanted_folders}
-        for plan in to_stage:
-            e = final[plan.entry.folder].entry
-            new_state[e.folder] = {"integrity": e.integrity, "files": file_hashes(self.txn / "new" / e.folder)}
-        manifest_writes, lock_path, lock_text = commit(final_entries)
-        ops = [{"folder": p.entry.folder, "old": os.path.lexists(self.dir / p.entry.folder), "new": True} for p in to_stage]
-        ops += [{"folder": r.folder, "old": os.path.lexists(self.dir / r.folder), "new": False} for r in removals]
+    def commit_files(self, writes: list[tuple[Path, str]]) -> list[Path]:
+        """Write project files (skills.toml, skills.lock) together, in one journaled
+        transaction, when no folder moves (`skillpm import`). Returns those whose bytes changed."""
+        writes = [(path, text) for path, text in writes if _read_text(path) != text]
+        if len(writes) == 1:
+            atomic_write(*writes[0])
+        elif writes:
+            self._commit([], writes, None, forced=set(), backup_root=None, outcome=Outcome())
+        return [path for path, _ in writes]
+
+    def _commit(
+        self,
+        ops: list[dict],
+        writes: list[tuple[Path, str]],
+        new_state: dict | None,
+        *,
+        forced: set[str],
+        backup_root: Path | None,
+        outcome: Outcome,
+        hold: bool = False,
+    ) -> None:
+        """Journal, move folders, write files, mark committed, record the state, clean up."""
+        self._make_state_dir()
+        if not (self.txn / "new").is_dir():
+            if self.txn.exists():
+                self._discard_txn()
+            (self.txn / "new").mkdir(parents=True)
+        (self.txn / "old").mkdir(exist_ok=True)
         journal = {
             "ops": ops,
-            "lock_path": str(lock_path),
-            "old_lock": lock_path.read_text(encoding="utf-8") if lock_path.exists() else None,
-            "new_state": new_state,
+            "files": [{"path": str(path), "old": _read_text(path)} for path, _ in writes],
+            "new_state": new_state if new_state is not None else _state_records(self.read_state()),
         }
-        for path, _ in manifest_writes[:1]:
-            journal["manifest_path"] = str(path)
-            journal["old_manifest"] = path.read_text(encoding="utf-8") if path.exists() else None
+        failpoints.point("txn.journal")
         atomic_write(self.txn / "journal.json", json.dumps(journal))
 
         backup_dir = None
-        if force_backup:
+        if forced:
             import tempfile  # a fresh folder per run: two --force runs in one second must not collide
 
             root = backup_root or _default_backup_root()
@@ -302,82 +492,193 @@ class Installer:
                 folder = op["folder"]
                 placed = self.dir / folder
                 if op["old"]:
-                    if backup_dir is not None and folder in force_backup:
+                    if backup_dir is not None and folder in forced:
                         _backup(placed, backup_dir / folder)
                         outcome.backups.append(backup_dir / folder)
+                    failpoints.point("txn.move_old")
                     os.replace(placed, self.txn / "old" / folder)  # a folder, file or link alike
                 if op["new"]:
+                    failpoints.point("txn.move_new")
                     os.replace(self.txn / "new" / folder, placed)
-            for path, text in manifest_writes:
+            for path, text in writes:
+                failpoints.point("txn.file")
                 atomic_write(path, text)
-            atomic_write(lock_path, lock_text)
+            failpoints.point("txn.commit")
             (self.txn / COMMITTED).touch()  # the commit point: from here on, recovery rolls forward
         except Exception:
             self.recover()  # put the old state back now rather than on the next run
             raise
-        self._write_state(new_state)
-        shutil.rmtree(self.txn, ignore_errors=True)
+        if new_state is not None:
+            self._write_state(new_state)
+        if not hold:
+            self._discard_txn()
 
-        old_by_name = {e.name: e for e in old}
-        staged = {p.entry.folder for p in to_stage}
-        for e in final_entries:
-            prev = old_by_name.get(e.name)
-            if prev is None:
-                outcome.added.append(e)
-            elif not _same_content(prev, e):
-                outcome.updated.append((prev, e))
-            elif e.folder in staged:
-                outcome.restored.append(e)
-        final_names = {e.name for e in final_entries}
-        outcome.removed = [e for e in old if e.name not in final_names]
-        outcome.entries = final_entries
-        return outcome
+    def finish(self) -> None:
+        """Close a transaction `apply(hold=True)` committed."""
+        if (self.txn / COMMITTED).exists():
+            self._discard_txn()
 
-    def _stage_all(self, plans: list[Planned]) -> list[Planned]:
+    def _conflict(self, step: Step, state: dict[str, Installed]) -> Conflict:
+        have, want = step.have, step.want
+        name = want.name if want is not None else have.name if have is not None else step.folder
+        detail = ""
+        if have is not None and have.entry is not None:
+            st = self.status(have.entry, state)
+            if st.state == "modified" and st.details_known:
+                detail = st.describe().split(": ", 1)[1]
+            elif st.state == "missing":
+                detail = "not a folder"
+        return Conflict(step.folder, name, step.reason or LOCAL_EDIT, removing=want is None, detail=detail)
+
+    def _stage_all(self, jobs: list[tuple[Planned, Path]]) -> list[tuple[Planned, dict[str, str]]]:
         """Fetch and check every new skill; network-bound, so a few at a time.
 
-        Each plan writes only its own folder under txn/new. The first failure
+        Each job writes only its own folder under the txn. The first failure
         is raised after the others stop (the caller removes the whole txn).
         """
-        if len(plans) <= 1:
-            return [self._stage(p) for p in plans]
+        if len(jobs) <= 1:
+            return [self._stage(p, dest) for p, dest in jobs]
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(STAGING_WORKERS, len(plans)), thread_name_prefix="skillpm-stage") as pool:
-            futures = [pool.submit(self._stage, p) for p in plans]
+        with ThreadPoolExecutor(max_workers=min(STAGING_WORKERS, len(jobs)), thread_name_prefix="skillpm-stage") as pool:
+            futures = [pool.submit(self._stage, p, dest) for p, dest in jobs]
             return [f.result() for f in futures]
 
-    def _stage(self, plan: Planned) -> Planned:
-        from skillpm.digest import tree_digest
+    def _stage(self, plan: Planned, dest: Path) -> tuple[Planned, dict[str, str]]:
+        from skillpm.digest import digest_entries, file_hashes
 
         assert plan.source is not None and plan.release is not None
-        dest = self.txn / "new" / plan.entry.folder
         plan.source.materialize(plan.release, dest)
-        digest = tree_digest(dest)
-        if plan.check_integrity and digest != plan.entry.integrity:
+        found = file_hashes(dest)
+        digest = digest_entries(found.items())
+        if plan.check_integrity and plan.entry.integrity != UNKNOWN_DIGEST and digest != plan.entry.integrity:
             raise IntegrityError(
                 f"{plan.entry.name} {plan.entry.version}: content digest {digest} does not match the lock's {plan.entry.integrity}",
                 hint="the source changed under the same version; run `skillpm update " + plan.entry.name + "` if you trust it",
             )
         if digest != plan.entry.integrity:
             plan = Planned(entry=plan.entry.model_copy(update={"integrity": digest}), source=plan.source, release=plan.release)
-        return plan
+        return plan, found
 
 
-def _same_content(a: LockedSkill, b: LockedSkill) -> bool:
-    return (a.source, a.path, a.version, a.commit, a.checksum, a.integrity, a.folder) == (
-        b.source,
-        b.path,
-        b.version,
-        b.commit,
-        b.checksum,
-        b.integrity,
-        b.folder,
-    )
+class ConflictError(InstallError):
+    """Folders whose files are not what skillpm installed stand in the way: nothing changed."""
+
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        self.conflicts = conflicts
+        listed = "; ".join(c.problem() for c in conflicts)
+        super().__init__(f"nothing was changed: {listed}", hint=conflicts[0].hint)
 
 
-def _keep_learned(new: LockedSkill, prev: LockedSkill) -> LockedSkill:
-    return new if new.integrity == prev.integrity else new.model_copy(update={"integrity": prev.integrity})
+def _changes_folder(step: Step) -> bool:
+    """Would applying `step` (were it not a conflict) change what the folder holds?"""
+    from skillpm.plan import wanted_digest
+
+    if step.want is None or step.have is None:
+        return True
+    return wanted_digest(step.want, step.have) != step.have.integrity
+
+
+def _changes(the_plan: Plan, staged: dict[str, LockedSkill]) -> list[Change]:
+    """What moved, as the user sees it: a name that left one folder for another is one change."""
+    out: list[Change] = []
+    gone = {s.have.name: s for s in the_plan.of(REMOVE, FORGET) if s.have is not None}
+    for step in the_plan.steps:
+        if step.kind not in (INSTALL, REPLACE):
+            continue
+        new = staged.get(step.folder, step.want)
+        assert new is not None
+        have = step.have
+        if have is None and new.name in gone:
+            have = gone.pop(new.name).have
+        if step.restores:
+            out.append(Change("restored", new.name, step.folder, have.version if have else None, new.version))
+        elif have is None:
+            out.append(Change("added", new.name, step.folder, None, new.version))
+        else:
+            old_label, new_label = have.version, new.version
+            if old_label == new_label and have.entry is not None and have.entry.commit and new.commit:
+                old_label, new_label = f"{old_label} ({have.entry.commit[:12]})", f"{new_label} ({new.commit[:12]})"
+            out.append(Change(_direction(have, new), new.name, step.folder, old_label, new_label))
+    for step in the_plan.of(REMOVE, FORGET):
+        if step.have is not None and step.have.name in gone:
+            out.append(Change("removed", step.have.name, step.folder, step.have.version, None))
+    return out
+
+
+def _direction(have: Installed, new: LockedSkill) -> str:
+    from skillpm.semver import Version
+
+    try:
+        a, b = Version.parse(have.version), Version.parse(new.version)
+    except Exception:  # noqa: BLE001 - an old record without a version
+        return "changed"
+    return "upgraded" if b > a else "downgraded" if b < a else "changed"
+
+
+def _dump_entry(e: LockedSkill) -> dict:
+    return e.model_dump(exclude_none=True)
+
+
+def _state_records(state: dict[str, Installed]) -> dict[str, dict]:
+    out = {}
+    for folder, v in state.items():
+        rec: dict = {"integrity": v.integrity, "files": dict(v.files)}
+        if v.entry is not None:
+            rec["entry"] = _dump_entry(v.entry)
+        out[folder] = rec
+    return out
+
+
+_FOLDER_RE = re.compile(r"[^/\\]+\Z")
+
+
+def _parse_state(skills: object) -> dict[str, Installed]:
+    """Records that do not parse are dropped: their folders count as not skillpm's."""
+    from pydantic import ValidationError
+
+    from skillpm.lockfile import _DIGEST_RE
+
+    out: dict[str, Installed] = {}
+    if not isinstance(skills, dict):
+        return out
+    for folder, rec in skills.items():
+        if not isinstance(folder, str) or not _FOLDER_RE.match(folder) or folder.startswith(".") or not isinstance(rec, dict):
+            continue
+        integrity, files = rec.get("integrity"), rec.get("files", {})
+        if not isinstance(integrity, str) or not _DIGEST_RE.match(integrity) or not isinstance(files, dict):
+            continue
+        entry = None
+        if isinstance(rec.get("entry"), dict):
+            try:
+                entry = LockedSkill.model_validate(rec["entry"])
+            except ValidationError:
+                entry = None
+        if entry is not None and entry.folder != folder:
+            entry = None
+        out[folder] = Installed(folder=folder, integrity=integrity, entry=entry,
+                                files={k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)})
+    return out
+
+
+def _digest_or_none(path: Path) -> str | None:
+    from skillpm.digest import tree_digest
+
+    if path.is_symlink() or not path.is_dir():
+        return None
+    try:
+        return tree_digest(path)
+    except Exception:  # noqa: BLE001 - a link or device appeared: not a copy skillpm made
+        return None
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        return ""  # unreadable: never equal to a text we write, so it is rewritten
 
 
 def _check_collisions(wanted: list[Planned]) -> None:
@@ -413,3 +714,6 @@ def _default_backup_root() -> Path:
     from skillpm.cache import cache_dir
 
     return cache_dir() / "backups"
+
+
+__all__ = ["Change", "Conflict", "ConflictError", "Installer", "Outcome", "PENDING", "Planned", "SkillStatus"]

@@ -128,36 +128,73 @@ def _print_messages(report) -> None:
         _info(f"warning: {w}")
 
 
-def _print_outcome_notices(outcome) -> None:
-    """Kept local edits, backups of replaced copies, agent targets."""
-    for st in outcome.kept_modified:
-        _info(f"warning: {st.describe()} (local edits kept; `skillpm install --force` restores the locked files)")
+_SIGNS = {"added": "+", "restored": "+", "upgraded": "~", "downgraded": "~", "changed": "~", "removed": "-"}
+
+
+def _print_outcome(outcome) -> None:
+    """What changed, one line each, then what was kept, backups and agent targets, then a count."""
+    for c in outcome.changes:
+        sign = _SIGNS[c.kind]
+        if c.kind == "added":
+            _info(f"  {sign} {c.name} {c.new} -> {c.folder}/")
+        elif c.kind == "restored":
+            _info(f"  {sign} {c.name} {c.new} -> {c.folder}/ (restored)")
+        elif c.kind == "removed":
+            _info(f"  {sign} {c.name} {c.old}")
+        elif c.old == c.new:
+            _info(f"  {sign} {c.name} {c.new} (files changed)")
+        else:
+            _info(f"  {sign} {c.name} {c.old} -> {c.new}" + ("" if c.kind == "upgraded" else f" ({c.kind})"))
+    for conflict in outcome.conflicts:
+        _info(f"  ! {conflict.describe()}")
     for b in outcome.backups:
         _info(f"note: the replaced copy was kept at {b}")
     _print_targets(outcome)
 
 
+def _summary(outcome) -> str:
+    counts = []
+    for kind in ("added", "upgraded", "downgraded", "changed", "removed", "restored"):
+        n = len(outcome.of(kind))
+        if n:
+            counts.append(f"{n} {kind}")
+    for reason in sorted({c.reason for c in outcome.conflicts}):
+        counts.append(f"{sum(c.reason == reason for c in outcome.conflicts)} kept ({reason})")
+    if not counts:
+        return "Already up to date."
+    return ", ".join(counts) + "."
+
+
+def _finish(report) -> None:
+    """Exit 1 when folders were left in conflict: the install dir is not the lock."""
+    outcome = report.outcome
+    if outcome is None or outcome.ok:
+        return
+    _err(f"error: {len(outcome.conflicts)} folder(s) differ from what skillpm installed and were left as they are")
+    _err(f"hint: {outcome.conflicts[0].hint}")
+    raise typer.Exit(1)
+
+
 def _print_report(report) -> None:
     _print_messages(report)
+    _print_recovered_targets(report)
     outcome = report.outcome
     if outcome is None:
         return
-    for e in outcome.added:
-        _info(f"  + {e.name} {e.version} -> {e.folder}/")
-    for old, new in outcome.updated:
-        _info(f"  ~ {new.name} {old.version} -> {new.version}")
-    for e in outcome.removed:
-        _info(f"  - {e.name} {e.version}")
-    for e in outcome.restored:
-        _info(f"  + {e.name} {e.version} -> {e.folder}/ (restored)")
-    _print_outcome_notices(outcome)
+    _print_outcome(outcome)
     _print_verbose(report)
-    if not outcome.changed:
-        _info("Already up to date.")
-    elif outcome.added or outcome.updated or outcome.restored:
-        _info(f"Installed {len(outcome.entries)} skill(s).")
-    else:
-        _info(f"Removed {len(outcome.removed)} skill(s); {len(outcome.entries)} remain installed.")
+    _info(_summary(outcome))
+    _finish(report)
+
+
+def _print_recovered_targets(report) -> None:
+    from skillpm.ops.targets import summarize
+
+    info, warnings = summarize(getattr(report, "recovered_targets", []), Path.cwd())
+    for line in info:
+        _info(f"  {line}")
+    for line in warnings:
+        _info(f"warning: {line}")
 
 
 @app.command()
@@ -299,15 +336,20 @@ def update(
     from skillpm.ops.sync import update as do_update
 
     report = do_update(_project(global_), names or [], dry_run=dry_run, force=force, offline=offline)
-    _print_messages(report)
-    if not report.changes:
-        _info("Nothing to update.")
-    _print_changes(report.changes)
-    if dry_run:
+    if dry_run or report.outcome is None:
+        _print_messages(report)
+        if not report.changes:
+            _info("Nothing to update.")
+        _print_changes(report.changes)
         _info("Dry run: nothing was changed.")
-    elif report.outcome is not None:
-        _print_outcome_notices(report.outcome)
-    _print_verbose(report)
+        _print_verbose(report)
+        return
+    if not report.changes and report.outcome.ok and not report.outcome.changed:
+        _print_messages(report)
+        _info("Nothing to update.")
+        _print_verbose(report)
+        return
+    _print_report(report)
 
 
 @app.command()
@@ -359,6 +401,10 @@ def list_(
 
     for line in table([(r["name"], r["version"], r["source"], "" if r["state"] == "ok" else f"[{r['state']}]") for r in rows]):
         print(line)
+    if any(r["state"] == "pending" for r in rows):
+        from skillpm.installer import PENDING
+
+        _info(f"note: {PENDING}")
 
 
 @app.command()
@@ -375,6 +421,11 @@ def verify(
     result = do_verify(_project(global_))
     if as_json:
         print(json.dumps(result.to_json(), indent=2))
+    elif result.pending:
+        from skillpm.installer import PENDING
+
+        print(f"pending   {PENDING}")
+        print("verify failed: installed files are mid-transaction")
     else:
         for name, version, st in result.skills:
             if st.state == "ok":

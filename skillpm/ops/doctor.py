@@ -136,13 +136,19 @@ def check_lock(project) -> Check:  # noqa: ANN001 - Project
 def check_installed(project) -> Check:  # noqa: ANN001 - Project
     from skillpm.ops.inspect import verify
 
+    from skillpm.installer import PENDING
+
     result = verify(project)
+    if result.pending:
+        return Check("installed", "fail", PENDING)
     bad = [f"{name} ({st.state})" for name, _v, st in result.skills if st.state != "ok"]
     bad += [f"{f}/ (not in skills.lock)" for f in result.unexpected_folders]
     bad += [f"{t.target}: {skill}" for t in result.targets for skill, _p in t.problems]
     if bad:
         shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-        return Check("installed", "fail", f"{shown} (see `skillpm verify`; `skillpm install` repairs)")
+        edited = any(st.state == "modified" for _n, _v, st in result.skills)
+        fix = "`skillpm install --force` restores the locked files, keeping a backup" if edited else "`skillpm install` repairs"
+        return Check("installed", "fail", f"{shown} (see `skillpm verify`; {fix})")
     linked = sum(len(t.ok) for t in result.targets)
     extra = f", {linked} target link(s)" if linked else ""
     return Check("installed", "ok", f"{len(result.skills)} skill(s) match skills.lock{extra}")

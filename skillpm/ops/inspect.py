@@ -13,11 +13,13 @@ class Verification:
     skills: list[tuple[str, str, SkillStatus]] = field(default_factory=list)  # name, version, status
     unexpected_folders: list[str] = field(default_factory=list)
     targets: list = field(default_factory=list)  # TargetCheck per configured agent target (skillpm/targets.py)
+    pending: bool = False  # an interrupted install waits for recovery: nothing else is judged
 
     @property
     def ok(self) -> bool:
         return (
-            not self.unexpected_folders
+            not self.pending
+            and not self.unexpected_folders
             and all(st.state == "ok" for _, _, st in self.skills)
             and all(not t.problems for t in self.targets)
         )
@@ -25,6 +27,7 @@ class Verification:
     def to_json(self) -> dict:
         return {
             "ok": self.ok,
+            "pending": self.pending,
             "skills": [
                 {"name": n, "version": v, **{k: val for k, val in asdict(st).items() if k != "name"}}
                 for n, v, st in self.skills
@@ -38,6 +41,9 @@ def verify(project: Project) -> Verification:
     """Recompute every installed skill's digest against the lock."""
     installer = project.installer()
     result = Verification()
+    if installer.pending():  # half-moved folders are neither modified nor missing
+        result.pending = True
+        return result
     for entry in project.locked:
         result.skills.append((entry.name, entry.version, installer.status(entry)))
     result.unexpected_folders = installer.unmanaged(project.locked)

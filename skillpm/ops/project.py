@@ -44,6 +44,14 @@ class Project:
         return self.root / LOCK_NAME
 
     @property
+    def lock_text(self) -> str | None:
+        """skills.lock's bytes as text now (None: no lock), to skip writes that change nothing."""
+        try:
+            return self.lock_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    @property
     def install_dir(self) -> Path:
         if self.install_root is not None:
             return self.install_root / self.manifest.install_dir

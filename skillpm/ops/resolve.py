@@ -11,12 +11,12 @@ from pathlib import Path
 
 from skillpm.errors import ResolutionError, SourceError
 from skillpm.installer import Planned
-from skillpm.lockfile import LockedSkill
+from skillpm.lockfile import UNKNOWN_DIGEST, LockedSkill
+from skillpm.plan import same_release
 from skillpm.sources.base import Release, Source
 from skillpm.spec import GitSpec, PathSpec, RegistrySpec, Spec, parse_spec, redact_url
 
 ROOT_NAME = "the project"
-UNKNOWN_DIGEST = "sha256:" + "0" * 64
 
 
 def spec_identity(spec: Spec, base: Path) -> tuple:
@@ -239,7 +239,7 @@ def resolve(
         )
         prev = by_name.get(name)
         check = release.integrity is not None
-        if prev is not None and _same_release(prev, entry) and release.integrity is None:
+        if prev is not None and same_release(prev, entry) and release.integrity is None:
             entry = entry.model_copy(update={"integrity": prev.integrity})  # same commit: same bytes
             check = True
         elif prev is not None and prev.tag and prev.tag == entry.tag and prev.commit and entry.commit and prev.commit != entry.commit:
@@ -254,5 +254,3 @@ def resolve(
     return Resolved(planned=planned, stats=result.stats, sources=sources)
 
 
-def _same_release(a: LockedSkill, b: LockedSkill) -> bool:
-    return (a.source, a.path, a.version, a.commit, a.checksum) == (b.source, b.path, b.version, b.commit, b.checksum)

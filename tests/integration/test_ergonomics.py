@@ -179,7 +179,7 @@ def test_update_stops_on_a_modified_git_skill_and_force_keeps_a_backup(cli, proj
     tagged_repo.tag("alpha--v1.1.0")
 
     r = cli("update", cwd=project, rc=1)
-    assert "alpha: modified references/guide.md" in r.err
+    assert "nothing was changed: alpha/ has local edits (modified references/guide.md)" in r.err
     assert guide.read_text() == "edited by hand\n"
     r = cli("update", "--force", cwd=project)
     assert "the replaced copy was kept at" in r.err and guide.read_text() == "v2 guide\n"

@@ -39,7 +39,7 @@ def test_add_list_verify_remove_global(cli, cli_env, tmp_path, make_skill):
     (installed / "SKILL.md").write_text("edited\n")
     assert "modified" in cli("verify", "--global", cwd=elsewhere, rc=1).out
     r = cli("remove", "-g", "mine", cwd=elsewhere, rc=1)
-    assert "local edits" in r.err
+    assert "nothing was changed: mine/ has local edits (modified SKILL.md)" in r.err
     cli("remove", "-g", "mine", "--force", cwd=elsewhere)
     assert not installed.exists()
     assert tomllib.loads((global_dir(tmp_path) / "skills.lock").read_text()).get("skill") is None

@@ -48,7 +48,7 @@ def test_add_in_a_real_terminal_under_tmux(cli_env, project, make_skill, tmp_pat
         subprocess.run([*tmux, "kill-server"], capture_output=True)
     assert "EXIT=0" in screen, screen
     assert "+ greeter 1.0.0 -> greeter/" in screen, screen
-    assert "Installed 1 skill(s)." in screen
+    assert "1 added." in screen
     assert "Traceback" not in screen and "error:" not in screen
     # the transient progress bar is gone once the work is done
     assert "Resolving" not in screen and "Installing" not in screen

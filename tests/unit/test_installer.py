@@ -50,12 +50,12 @@ def setup(tmp_path, make_skill):
     inst = Installer(install_dir)
 
     def commit(entries):
-        return [], lock_path, dump_lock(entries)
+        return [(lock_path, dump_lock(entries))]
 
     v1 = make_skill("alpha", parent=tmp_path / "v1", version="1.0.0")
     v2 = make_skill("alpha", parent=tmp_path / "v2", version="2.0.0", files={"new.md": "new\n"})
     beta = make_skill("beta", parent=tmp_path / "v1")
-    outcome = inst.apply([plan("alpha", v1), plan("beta", beta)], [], commit=commit)
+    outcome = inst.apply([plan("alpha", v1), plan("beta", beta)], files=commit)
     return inst, commit, lock_path, outcome.entries, v1, v2, beta
 
 
@@ -76,7 +76,7 @@ def test_crash_before_lock_write_rolls_back(setup, monkeypatch):
 
     monkeypatch.setattr(installer_mod, "atomic_write", crash_on_lock)
     with pytest.raises(KeyboardInterrupt):
-        inst.apply([plan("alpha", v2, "2.0.0")], old_entries, commit=commit)
+        inst.apply([plan("alpha", v2, "2.0.0")], files=commit)
     assert (inst.txn / "journal.json").exists()  # the crash left a journal behind
     monkeypatch.setattr(installer_mod, "atomic_write", real)
 
@@ -94,7 +94,7 @@ def test_crash_after_lock_write_rolls_forward(setup, monkeypatch):
 
     monkeypatch.setattr(inst, "_write_state", crash)
     with pytest.raises(KeyboardInterrupt):
-        inst.apply([plan("alpha", v2, "2.0.0")], old_entries, commit=commit)
+        inst.apply([plan("alpha", v2, "2.0.0")], files=commit)
     monkeypatch.undo()
     assert inst.recover() == "completed an interrupted install"
     assert (inst.dir / "alpha/new.md").exists() and not (inst.dir / "beta").exists()
@@ -113,7 +113,7 @@ def test_crash_while_staging_changes_nothing(setup, monkeypatch):
 
     bad = Planned(entry=entry("alpha", v2, "2.0.0"), source=Broken(v2), release=Release(version="2.0.0"))
     with pytest.raises(OSError):
-        inst.apply([bad, Planned(entry=old_entries[1])], old_entries, commit=commit)
+        inst.apply([bad, Planned(entry=old_entries[1])], files=commit)
     assert snapshot(inst.dir) == before_files and lock_path.read_bytes() == before_lock
     assert not inst.txn.exists()
 
@@ -121,9 +121,9 @@ def test_crash_while_staging_changes_nothing(setup, monkeypatch):
 def test_digest_mismatch_is_refused_before_anything_moves(setup):
     inst, commit, lock_path, old_entries, v1, v2, beta = setup
     before = snapshot(inst.dir)
-    wrong = Planned(entry=entry("alpha", v1, "2.0.0"), source=FolderSource(v2), release=Release(version="2.0.0"))
+    wrong = Planned(entry=entry("alpha", v2, "2.0.0"), source=FolderSource(v1), release=Release(version="2.0.0"))
     with pytest.raises(IntegrityError, match="does not match"):
-        inst.apply([wrong], old_entries, commit=commit)
+        inst.apply([wrong], files=commit)
     assert snapshot(inst.dir) == before
 
 
@@ -132,7 +132,7 @@ def test_collision_names_both(setup, tmp_path, make_skill):
     a = plan("alpha", v1)
     b = Planned(entry=entry("alpha", v2).model_copy(update={"name": "other", "source": "path+./other"}), source=FolderSource(v2), release=Release(version="1"))
     with pytest.raises(InstallError, match=r"alpha .*other"):
-        inst.apply([a, b], old_entries, commit=commit)
+        inst.apply([a, b], files=commit)
 
 
 def test_state_records_file_hashes_for_verify(setup):
@@ -161,7 +161,7 @@ def test_crash_mid_move_with_an_unchanged_lock_rolls_back(setup, monkeypatch):
 
     monkeypatch.setattr(os, "replace", crash_on_second_move)
     with pytest.raises(KeyboardInterrupt):
-        inst.apply([plan("alpha", v1), Planned(entry=old_entries[1])], old_entries, commit=commit, force=True, backup_root=inst.dir.parent / "bk")
+        inst.apply([plan("alpha", v1), Planned(entry=old_entries[1])], files=commit, force=True, backup_root=inst.dir.parent / "bk")
     monkeypatch.setattr(os, "replace", real_replace)
     assert not (inst.dir / "alpha").exists()  # the crash left the skill moved aside
     assert inst.recover() == "rolled back an interrupted install"
@@ -180,7 +180,7 @@ def test_an_ordinary_failure_mid_move_rolls_back_at_once(setup, monkeypatch):
 
     monkeypatch.setattr(installer_mod, "atomic_write", fail_on_lock)
     with pytest.raises(OSError, match="disk full"):
-        inst.apply([plan("alpha", v2, "2.0.0"), Planned(entry=old_entries[1])], old_entries, commit=commit)
+        inst.apply([plan("alpha", v2, "2.0.0"), Planned(entry=old_entries[1])], files=commit)
     assert not inst.txn.exists()
     assert snapshot(inst.dir) == before_files and lock_path.read_bytes() == before_lock
 
@@ -197,9 +197,160 @@ def test_non_folders_in_the_way_are_replaced_with_force_and_backed_up(tmp_path, 
     lock_path = tmp_path / "p/skills.lock"
     inst = Installer(install_dir)
     src = make_skill("alpha", parent=tmp_path / "src")
+    files = lambda e: [(lock_path, dump_lock(e))]  # noqa: E731
     with pytest.raises(InstallError, match="not installed by skillpm"):
-        inst.apply([plan("alpha", src)], [], commit=lambda e: ([], lock_path, dump_lock(e)))
-    outcome = inst.apply([plan("alpha", src)], [], commit=lambda e: ([], lock_path, dump_lock(e)), force=True, backup_root=tmp_path / "bk")
+        inst.apply([plan("alpha", src)], files=files, refuse="any")
+    kept = inst.apply([plan("alpha", src)], files=files)
+    assert [c.reason for c in kept.conflicts] == ["not installed by skillpm"] and not kept.ok
+    assert not (target / "SKILL.md").exists()
+    outcome = inst.apply([plan("alpha", src)], files=files, force=True, backup_root=tmp_path / "bk")
     assert (target / "SKILL.md").exists()
     [backup] = outcome.backups
     assert backup.is_symlink() if kind == "dangling-link" else backup.read_text() == "not a skill\n"
+
+
+# --------------------------------------------------------------------------- #
+# the install state decides what a local edit is, not the lock being installed
+
+
+def test_a_teammates_upgrade_replaces_an_untouched_folder(setup):
+    """The lock moved under the checkout (pull): the folder still holds what
+    skillpm installed, so it is upgraded, not called a local edit."""
+    inst, commit, lock_path, old_entries, v1, v2, beta = setup
+    outcome = inst.apply([plan("alpha", v2, "2.0.0"), Planned(entry=old_entries[1])], files=commit)
+    assert outcome.ok and [(c.kind, c.name, c.old, c.new) for c in outcome.changes] == [("upgraded", "alpha", "1.0.0", "2.0.0")]
+    assert (inst.dir / "alpha/new.md").exists()
+    back = inst.apply([plan("alpha", v1, "1.0.0"), Planned(entry=old_entries[1])], files=commit)
+    assert [c.kind for c in back.changes] == ["downgraded"] and not (inst.dir / "alpha/new.md").exists()
+
+
+def test_a_skill_gone_from_the_lock_is_removed_from_the_state_not_the_old_lock(setup):
+    inst, commit, lock_path, old_entries, v1, v2, beta = setup
+    outcome = inst.apply([Planned(entry=old_entries[0])], files=commit)  # the lock no longer has beta
+    assert [(c.kind, c.name) for c in outcome.changes] == [("removed", "beta")]
+    assert not (inst.dir / "beta").exists() and "beta" not in inst.read_state()
+
+
+def test_an_edited_skill_gone_from_the_lock_is_kept_and_still_known(setup):
+    inst, commit, lock_path, old_entries, v1, v2, beta = setup
+    (inst.dir / "beta/SKILL.md").write_text("mine\n")
+    outcome = inst.apply([Planned(entry=old_entries[0])], files=commit)
+    [conflict] = outcome.conflicts
+    assert conflict.folder == "beta" and conflict.removing and "SKILL.md" in conflict.detail
+    assert (inst.dir / "beta/SKILL.md").read_text() == "mine\n" and "beta" in inst.read_state()
+    forced = inst.apply([Planned(entry=old_entries[0])], files=commit, force=True, backup_root=inst.dir.parent / "bk")
+    assert not (inst.dir / "beta").exists() and (forced.backups[0] / "SKILL.md").read_text() == "mine\n"
+
+
+def test_a_local_edit_meeting_an_upgrade_is_kept_and_the_rest_applied(setup, make_skill, tmp_path):
+    inst, commit, lock_path, old_entries, v1, v2, beta = setup
+    beta2 = make_skill("beta", parent=tmp_path / "v2", version="2.0.0", files={"b2.md": "2\n"})
+    (inst.dir / "alpha/SKILL.md").write_text("mine\n")
+    outcome = inst.apply([plan("alpha", v2, "2.0.0"), plan("beta", beta2, "2.0.0")], files=commit)
+    assert [c.folder for c in outcome.conflicts] == ["alpha"] and [c.name for c in outcome.changes] == ["beta"]
+    assert (inst.dir / "alpha/SKILL.md").read_text() == "mine\n" and (inst.dir / "beta/b2.md").exists()
+    with pytest.raises(InstallError, match="nothing was changed"):
+        inst.apply([plan("alpha", v1), plan("beta", beta)], files=commit, refuse="any")
+    assert (inst.dir / "beta/b2.md").exists()
+
+
+def test_nothing_is_written_when_nothing_changes(setup):
+    inst, commit, lock_path, old_entries, v1, v2, beta = setup
+    lock_path.write_text(lock_path.read_text() + "# a comment the user added\n")
+    stamp = (lock_path.stat().st_mtime_ns, (inst.state_dir / "state.json").stat().st_mtime_ns)
+    outcome = inst.apply([Planned(entry=e) for e in old_entries], files=lambda e: [])
+    assert not outcome.changed and outcome.ok and not outcome.written
+    assert (lock_path.stat().st_mtime_ns, (inst.state_dir / "state.json").stat().st_mtime_ns) == stamp
+    assert not inst.txn.exists()
+
+
+def test_a_folder_that_already_holds_the_lock_is_adopted(tmp_path, make_skill):
+    """A fresh clone with a committed install dir: no state yet, but the bytes are right."""
+    src = make_skill("alpha", parent=tmp_path / "src")
+    inst = Installer(tmp_path / "p/.agents/skills")
+    from skillpm.sources.path import copy_skill
+
+    copy_skill(src, inst.dir / "alpha")
+    outcome = inst.apply([plan("alpha", src)], files=lambda e: [])
+    assert not outcome.changed and outcome.ok and "alpha" in inst.read_state()
+
+
+# --------------------------------------------------------------------------- #
+# killed anywhere, recovery included: the old state or the new one
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: no `except Exception` catches it, so no cleanup runs."""
+
+
+def _kill_at(monkeypatch, n: int) -> list[str]:
+    from skillpm import failpoints
+
+    hits: list[str] = []
+
+    def point(name: str) -> None:
+        hits.append(name)
+        if len(hits) == n:
+            raise Killed(name)
+
+    monkeypatch.setattr(failpoints, "point", point)
+    return hits
+
+
+def _count_points(monkeypatch, action) -> int:
+    hits = _kill_at(monkeypatch, 10**9)
+    action()
+    monkeypatch.undo()
+    return len(hits)
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_kill_at_every_point_of_a_transaction_and_of_its_recovery(tmp_path, make_skill, monkeypatch, force):
+    v1 = make_skill("alpha", parent=tmp_path / "v1", version="1.0.0")
+    v2 = make_skill("alpha", parent=tmp_path / "v2", version="2.0.0", files={"new.md": "new\n"})
+    beta = make_skill("beta", parent=tmp_path / "v1")
+    gamma = make_skill("gamma", parent=tmp_path / "v1")
+
+    def fresh(i: int):
+        inst = Installer(tmp_path / f"run{i}/skills")
+        lock_path = tmp_path / f"run{i}/skills.lock"
+        files = lambda e: [(lock_path, dump_lock(e))]  # noqa: E731
+        inst.apply([plan("alpha", v1), plan("beta", beta)], files=files)
+        if force:
+            (inst.dir / "alpha/SKILL.md").write_text("edited\n")
+        return inst, lock_path, files
+
+    def change(inst, files):
+        # upgrade alpha, remove beta, add gamma
+        return inst.apply([plan("alpha", v2, "2.0.0"), plan("gamma", gamma)], files=files, force=force,
+                          backup_root=inst.dir.parent / "bk")
+
+    probe, _, files = fresh(0)
+    old = (snapshot(probe.dir), (probe.dir.parent / "skills.lock").read_bytes())
+    points = _count_points(monkeypatch, lambda: change(probe, files))
+    new = (snapshot(probe.dir), (probe.dir.parent / "skills.lock").read_bytes())
+    assert points >= 6 and old != new
+    runs = 0
+    for n in range(1, points + 1):
+        inst, lock_path, files = fresh(n)
+        _kill_at(monkeypatch, n)
+        with pytest.raises(Killed):
+            change(inst, files)
+        monkeypatch.undo()
+        # now kill the recovery itself at each of its points, then recover for good
+        m = 1
+        while True:
+            hits = _kill_at(monkeypatch, m)
+            try:
+                inst.recover()
+                monkeypatch.undo()
+                break
+            except Killed:
+                monkeypatch.undo()
+                m += 1
+        runs += m
+        state = (snapshot(inst.dir), lock_path.read_bytes())
+        assert state in (old, new), f"killed at point {n} ({hits[:n]}): a mix of old and new"
+        assert not inst.txn.exists()
+        assert not [p for p in inst.state_dir.iterdir() if p.name.startswith("trash-")]
+    assert runs > points  # recoveries were killed too

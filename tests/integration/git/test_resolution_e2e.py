@@ -47,7 +47,8 @@ def test_lock_picks_newest_compatible_across_repos_and_installs_nothing(cli, pro
     assert lock["basics"]["tag"] == "v1.1.0" and lock["basics"]["commit"] == basics.rev("v1.1.0^{commit}")
     assert lock["app"]["dependencies"] == ["basics", "pm"]
     assert all(len(s["commit"]) == 40 for s in lock.values())
-    assert not (project / ".agents").exists()
+    installed = project / ".agents/skills"  # only the project's lock file and state folder, no skill
+    assert not installed.exists() or [p.name for p in installed.iterdir()] == [".skillpm"]
     cli("install", "--frozen", cwd=project)
     cli("verify", cwd=project)
     assert cli("why", "pm", cwd=project).out.strip() == "the project -> app -> pm"
