@@ -41,20 +41,37 @@ class Report:
     notes: list[str] = field(default_factory=list)
     changes: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # name, old, new
     stats: object = None
+    recovered_targets: list = field(default_factory=list)  # targets synced after finishing an interrupted install
+
+    @property
+    def ok(self) -> bool:
+        """False when folders were left in conflict: the install dir is not the lock."""
+        return self.outcome is None or self.outcome.ok
 
 
 @contextlib.contextmanager
 def locked_project(project: Project, report: Report | None = None) -> Iterator[Project]:
-    """Hold the project's lock; undo or finish an interrupted transaction first
-    (and say so in `report`)."""
+    """Hold the project's lock (shared by every process on the machine); undo or
+    finish an interrupted transaction first (and say so in `report`), and
+    delete the temp files of writes that were killed."""
+    from skillpm.fs import remove_stale_temps
+
     installer = project.installer()
     with installer.lock():
         done = installer.recover()
         fresh = project.reload()
+        remove_stale_temps(fresh.root, [fresh.manifest.path.name, fresh.lock_path.name])
+        remove_stale_temps(installer.state_dir, ["state.json", "targets.json", "journal.json", ".gitignore"])
         if done:
             fresh.notes.append(done)
             if report is not None:
                 report.notes.append(done)
+            if done.startswith("completed"):  # the folders moved: agent targets follow them now
+                from skillpm.ops.targets import sync_project_targets
+
+                targets = sync_project_targets(fresh, fresh.locked)
+                if report is not None:
+                    report.recovered_targets = targets
         yield fresh
 
 
@@ -111,10 +128,16 @@ def _entry_matches_spec(entry: LockedSkill, spec: Spec, root: Path, registries: 
         return True
     if entry.kind != "registry":
         return False
-    from skillpm.registries.locations import location_for
+    from skillpm.errors import SourceError
+    from skillpm.registries.locations import location_for, parse_location
 
     location, _ = location_for(spec.registry, registries, root=root)
-    return entry.location == location.lock_url
+    try:
+        locked = parse_location(entry.location, root=root)
+    except SourceError:
+        return False
+    # the same registry however spelled: a lock's ./vendor/registry/ is the folder configured as /abs/…/vendor/registry
+    return locked.key == location.key
 
 
 def source_from_lock(entry: LockedSkill, project: Project, *, offline: bool = False) -> tuple[Source, Release]:
@@ -153,13 +176,17 @@ def _git_url(entry: LockedSkill, project: Project) -> str:
 
 
 def _planned_from_lock(project: Project, *, offline: bool, force: bool = False) -> list[Planned]:
-    """Install exactly the lock: fetch what is missing (or edited, with --force), check every digest."""
-    installer = project.installer()
+    """Install exactly the lock: sources only for the folders the plan changes
+    (so a no-op install asks no remote anything); every digest is checked."""
+    from skillpm.plan import INSTALL, REPLACE
+
+    the_plan = project.installer().plan(project.locked, force=force)
+    fetch = {s.folder for s in the_plan.steps if s.kind in (INSTALL, REPLACE)}
+    fetch |= {s.folder for s in the_plan.conflicts if s.want is not None and force}
     planned = []
     for entry in project.locked:
-        state = installer.status(entry).state
-        if state == "ok" or (state == "modified" and not force):
-            planned.append(Planned(entry=entry))  # the installer keeps or reports it (--force: fetch it to restore)
+        if entry.folder not in fetch:
+            planned.append(Planned(entry=entry))
             continue
         if entry.kind == "git" and entry.tag and entry.commit:  # only what is fetched again asks the remote
             from skillpm.sources.git import check_tag
@@ -176,7 +203,9 @@ def _planned_from_lock(project: Project, *, offline: bool, force: bool = False) 
 
 
 def _write_lock_only(project: Project, entries: list[LockedSkill]) -> None:
-    atomic_write(project.lock_path, dump_lock(entries))
+    text = dump_lock(entries)
+    if project.lock_text != text:  # never rewrite a lock whose bytes would not change
+        atomic_write(project.lock_path, text)
 
 
 def _resolve(project: Project, specs: dict[str, Spec], *, unlock=None, update_all=False, offline=False) -> Resolved:
@@ -194,13 +223,30 @@ def _resolve(project: Project, specs: dict[str, Spec], *, unlock=None, update_al
         )
 
 
-def _apply(project: Project, planned: list[Planned], *, force: bool, manifest_text: str | None = None) -> Outcome:
+def _apply(
+    project: Project,
+    planned: list[Planned],
+    *,
+    force: bool,
+    manifest_text: str | None = None,
+    frozen: bool = False,
+    refuse: str = "changes",
+) -> Outcome:
+    """One transaction: the install dir, skills.toml and skills.lock (only files
+    whose bytes change; --frozen writes neither), then the agent targets.
+
+    `refuse` (see Installer.apply): `add`, `remove` and `update` change
+    nothing when a folder they would change holds local edits; `install`
+    applies the rest ("never"); `install --frozen` changes nothing on any ("any").
+    """
     from skillpm.ops.progress import Ticking, step
     from skillpm.ops.targets import sync_project_targets
 
-    def commit(entries: list[LockedSkill]):
+    def files(entries: list[LockedSkill]) -> list[tuple[Path, str]]:
+        if frozen:
+            return []
         writes = [(project.manifest.path, manifest_text)] if manifest_text is not None else []
-        return writes, project.lock_path, dump_lock(entries)
+        return [*writes, (project.lock_path, dump_lock(entries))]
 
     planned = [
         Planned(entry=p.entry, source=Ticking(p.source, p.entry.name), release=p.release, check_integrity=p.check_integrity)
@@ -209,9 +255,11 @@ def _apply(project: Project, planned: list[Planned], *, force: bool, manifest_te
         for p in planned
     ]
     with step("Installing"):
-        outcome = project.installer().apply(planned, project.locked, force=force, commit=commit)
+        installer = project.installer()
+        outcome = installer.apply(planned, force=force, refuse=refuse, files=files, hold=True)
     # after the commit point: agent targets follow the install dir (failures are reported, not raised)
-    outcome.targets = sync_project_targets(project, outcome.entries)
+    outcome.targets = sync_project_targets(project, outcome.entries, force=force)
+    installer.finish()  # killed before this, recovery syncs the targets again
     return outcome
 
 
@@ -232,7 +280,7 @@ def install(project: Project, *, frozen: bool = False, force: bool = False, offl
             planned = resolved.planned
         else:
             planned = _planned_from_lock(project, offline=offline, force=force)
-        report.outcome = _apply(project, planned, force=force)
+        report.outcome = _apply(project, planned, force=force, frozen=frozen, refuse="any" if frozen else "never")
     return report
 
 
@@ -368,7 +416,13 @@ def remove(project: Project, names: list[str], *, force: bool = False, offline: 
 
 
 def _manifest_keys(project: Project, names: list[str]) -> list[str]:
+    """The manifest keys `names` mean. A name no longer in the manifest whose
+    folder skillpm still holds (kept for its local edits) means no key: the
+    transaction then deals with its folder (`--force` deletes it, with a backup)."""
     folders = {e.name: e.folder for e in project.locked}
+    kept = project.installer().read_state()
+    kept_names = {f for f in kept if f not in folders.values()}
+    kept_names |= {r.name for f, r in kept.items() if f not in folders.values()}
     keys = []
     for wanted in names:
         match = [
@@ -376,6 +430,8 @@ def _manifest_keys(project: Project, names: list[str]) -> list[str]:
             for k, s in project.manifest.skills.items()
             if wanted in (k, root_key(k, s), folders.get(root_key(k, s)))
         ]
+        if not match and wanted in kept_names:
+            continue
         if not match:
             known = ", ".join(sorted(project.manifest.skills)) or "none"
             raise UsageError(f"{wanted!r} is not in {project.manifest.path.name} (its skills: {known})")
@@ -463,10 +519,8 @@ def lock_new_specs(project: Project, new: dict[str, Spec], *, offline: bool = Fa
 
     Under the project's lock: resolves the manifest's skills plus `new` (the
     new ones unlocked, the rest kept at their locked versions), learns the
-    digests the lock needs, then writes skills.toml first and skills.lock
-    second. Interrupted between the two, skills.toml names skills that
-    skills.lock lacks, which `lock_drift` reports and `skillpm lock` or
-    `skillpm install` repairs; the lock never names skills the manifest lacks.
+    digests the lock needs, then writes skills.toml and skills.lock in one
+    journaled transaction (both or neither).
     `report.changes` lists what changed in the lock.
     """
     report = Report()
@@ -487,8 +541,7 @@ def lock_new_specs(project: Project, new: dict[str, Spec], *, offline: bool = Fa
             override, value = spec_to_entry(spec)
             set_entries[override or key] = value
         text = edit_skills(project.manifest_text, in_pyproject=project.manifest.in_pyproject, set_entries=set_entries)
-        atomic_write(project.manifest.path, text)
-        _write_lock_only(project, entries)
+        project.installer().commit_files([(project.manifest.path, text), (project.lock_path, dump_lock(entries))])
         report.changes = _diff(project.locked, entries)
     return report
 
