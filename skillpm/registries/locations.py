@@ -11,7 +11,16 @@ A registry location is one of
 a location. No default configured: the embedded registry.
 
 The lock records `registry+<lock URL>`: the base URL with a trailing '/' and no
-credentials, the folder's file:// URL, `git+<URL>`, or `embedded`.
+credentials, `git+<URL>`, `embedded`, or for a folder either
+
+    ./vendor/registry/   ../shared/registry/     a folder given as a relative path in the project's
+                                                 [registries]: relative to the project root, '/'-separated,
+                                                 always starting with ./ or ../ and ending with /
+    file:///srv/registry/                        any other folder (absolute, ~/…, file://…)
+
+so a lock naming a project-relative folder is the same in every checkout.
+Two locations are the same registry when their `key`s are equal: a folder's
+resolved path, however it is spelled; otherwise the lock URL.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
@@ -32,15 +41,27 @@ EMBEDDED = "embedded"
 class Location:
     kind: str  # "http" | "folder" | "git" | "embedded"
     url: str  # http: base URL ('/'-terminated); git: the git URL; folder: file:// URL
-    lock_url: str  # what the lock writes after "registry+"
+    lock_url: str  # what the lock writes after "registry+" (folder: "./rel/" or the file:// URL)
     path: Path | None = None  # folder and embedded registries
 
     def __str__(self) -> str:
         return self.lock_url
 
+    @property
+    def key(self) -> str:
+        """This registry's identity: equal keys name the same registry however they
+        are spelled (a folder: its resolved file:// URL; otherwise the lock URL)."""
+        return self.url if self.kind == "folder" else self.lock_url
+
 
 def parse_location(text: str, *, root: Path | None = None) -> Location:
-    """A location string (as written in [registries] or given to --registry)."""
+    """A location string (as written in [registries], in a lock, or given to --registry).
+
+    `root` is the project root: a relative folder is resolved against it and
+    recorded relative to it (`./vendor/registry/`), the same in every checkout.
+    Without `root`, a relative folder is resolved against the working directory
+    and recorded as its absolute file:// URL.
+    """
     from skillpm.spec import check_git_url, redact_url
 
     s = text.strip()
@@ -78,15 +99,32 @@ def parse_location(text: str, *, root: Path | None = None) -> Location:
             hint="use https://…, file:///…, a folder path, or git+https://… / git+ssh://… / git+file://…",
         )
     folder = Path(s).expanduser()
-    if not folder.is_absolute():
-        folder = (root or Path.cwd()) / folder
-    return _folder(folder)
+    if folder.is_absolute():
+        return _folder(folder)
+    if root is None:
+        return _folder(Path.cwd() / folder)
+    return _folder(root / folder, lock_url=relative_lock_url(s))
 
 
-def _folder(folder: Path) -> Location:
+def relative_lock_url(text: str) -> str:
+    """How the lock spells a folder given relative to the project: '/'-separated,
+    starting with ./ or ../, ending with /, without empty or '.' segments.
+
+    '..' segments are kept as written (resolving them lexically could disagree
+    with the file system when a folder on the way is a symlink).
+    """
+    rel = PurePosixPath(PurePath(text).as_posix()).as_posix()
+    if rel == ".":
+        return "./"
+    if rel != ".." and not rel.startswith("../"):
+        rel = "./" + rel
+    return rel + "/"
+
+
+def _folder(folder: Path, *, lock_url: str | None = None) -> Location:
     folder = folder.resolve()
-    uri = folder.as_uri()
-    return Location("folder", uri + "/", uri + "/", folder)
+    uri = folder.as_uri() + "/"
+    return Location("folder", uri, lock_url or uri, folder)
 
 
 # --------------------------------------------------------------------------- #
@@ -114,7 +152,7 @@ def registry(location: Location, *, name: str | None, offline: bool) -> Registry
     """The (per-process, memoized) Registry for a location."""
     from skillpm.cache import cache_dir
 
-    key = (location.lock_url, name, offline, str(cache_dir()))
+    key = (location.key, location.lock_url, name, offline, str(cache_dir()))
     reg = _MEMO.get(key)
     if reg is None:
         reg = Registry(location, name=name, offline=offline)
@@ -162,10 +200,11 @@ def resolve_registry(name: str | None, registries: dict[str, str], *, root: Path
 
 
 def registry_for_lock(lock_url: str, registries: dict[str, str], *, root: Path, offline: bool) -> Registry:
-    """The registry a lock entry's `registry+<url>` names, with its configured name if any."""
+    """The registry a lock entry's `registry+<url>` names, with its configured name if any
+    (matched by identity: a folder locked as ./x/ is the one configured as /abs/project/x)."""
     location = parse_location(lock_url, root=root)
     for name, loc in configured(registries, root).items():
-        if loc.lock_url == location.lock_url:
+        if loc.key == location.key:
             return registry(loc, name=name, offline=offline)
     return registry(location, name=EMBEDDED if location.kind == "embedded" else None, offline=offline)
 
@@ -186,9 +225,9 @@ def pick_registry(given: str | None, *, project_root: Path | None, registries: d
             f"no registry named {given!r} (configured: {known})",
             hint="give a configured name, a URL, a folder path (./dir) or git+URL",
         )
-    loc = parse_location(given, root=Path.cwd())
+    loc = parse_location(given)  # relative to the working directory, like any path argument
     for name, known_loc in configured(registries, root).items():
-        if known_loc.lock_url == loc.lock_url:
+        if known_loc.key == loc.key:
             return registry(known_loc, name=name, offline=offline)
     return registry(loc, name=None, offline=offline)
 

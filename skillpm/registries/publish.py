@@ -1,7 +1,9 @@
 """Publishing, yanking and building registries.
 
-- folder registries: the files are written here, under a file lock; the archive
-  is created once and never replaced, the index line appended, index.json updated;
+- folder registries: the files are written here, under a file lock kept in the
+  registry folder itself (`.skillpm/publish.lock`, so every publisher on every
+  account shares it); the archive is created once and never replaced, the index
+  line appended, index.json updated;
 - git registries: the same, in a temporary clone of the default branch, then one
   commit ("publish <id> <version>") pushed back;
 - HTTP registries: the write API (`PUT {api}/v1/skills/{id}/{version}`).
@@ -165,10 +167,50 @@ def prepare(folder: Path, *, ident: str | None = None) -> Prepared:
 # folder registries
 
 
-def _folder_lock(root: Path):
-    from skillpm.cache import cache_dir, slug
+#: skillpm's own files in a registry folder: never read by clients, never committed.
+META_DIR = ".skillpm"
+LOCK_FILE = f"{META_DIR}/publish.lock"
+_META_IGNORE = b"# skillpm's publish lock: never commit it\n*\n"
+#: Entries of a folder that do not make it "not empty" for a new registry.
+_NOT_CONTENT = {".git", META_DIR}
 
-    return file_lock(cache_dir() / "locks" / f"registry-{slug(str(root))}.lock", what=f"the registry {root}")
+
+def _folder_lock(root: Path, *, create: bool, where: str):
+    """The lock that serializes writes to a registry folder: `<root>/.skillpm/publish.lock`.
+
+    It lives in the registry itself, so publishers with different HOME or
+    SKILLPM_CACHE_DIR (or on other machines sharing the folder) wait for each
+    other. A `.gitignore` beside it keeps it out of a registry kept in git.
+    """
+    if create:
+        _check_new_registry(root)  # a foreign folder: refuse before putting a lock into it
+        root.mkdir(parents=True, exist_ok=True)
+    else:
+        _config_of(root, create=False)  # no registry there: say so, and create nothing
+    path = _inside(root, LOCK_FILE, where)
+    path.parent.mkdir(exist_ok=True)
+    ignore = path.parent / ".gitignore"
+    if not ignore.exists() and not ignore.is_symlink():
+        try:
+            atomic_write(ignore, _META_IGNORE)
+        except OSError:
+            pass  # a read-only or odd folder: the lock still works
+    return file_lock(path, what=f"the registry {where}")
+
+
+def _check_new_registry(root: Path) -> None:
+    """Refuse to make a registry of a folder that is neither one nor empty."""
+    if (root / CONFIG_FILE).is_file() or not root.exists():
+        return
+    if not root.is_dir():
+        raise SourceError(f"{root} is not a folder; refusing to publish into it")
+    # ignored: .git, skillpm's own files, and the temp file of a config.json being written
+    tmp = f".{CONFIG_FILE}."
+    if any(p.name not in _NOT_CONTENT and not (p.name.startswith(tmp) and p.name.endswith(".tmp")) for p in root.iterdir()):
+        raise SourceError(
+            f"{root} is not a skillpm registry (no {CONFIG_FILE}) and is not empty; refusing to publish into it",
+            hint="publish into an empty or new folder, or one made by `skillpm registry build`",
+        )
 
 
 def _config_of(root: Path, *, create: bool):
@@ -177,11 +219,7 @@ def _config_of(root: Path, *, create: bool):
         return parse_config(cfg.read_bytes(), str(root))
     if not create:
         raise SourceError(f"{root} is not a skillpm registry (no {CONFIG_FILE})")
-    if root.exists() and any(p for p in root.iterdir() if p.name != ".git"):
-        raise SourceError(
-            f"{root} is not a skillpm registry (no {CONFIG_FILE}) and is not empty; refusing to publish into it",
-            hint="publish into an empty or new folder, or one made by `skillpm registry build`",
-        )
+    _check_new_registry(root)
     root.mkdir(parents=True, exist_ok=True)
     atomic_write(cfg, dump_config())
     return parse_config(cfg.read_bytes(), str(root))
@@ -276,7 +314,7 @@ def publish_to_folder(root: Path, prep: Prepared, *, where: str | None = None, s
     import contextlib
 
     where = where or str(root)
-    with _folder_lock(root) if lock else contextlib.nullcontext():
+    with _folder_lock(root, create=True, where=where) if lock else contextlib.nullcontext():
         for rel in (CONFIG_FILE, SEARCH_FILE, index_path(prep.ident)):
             _inside(root, rel, where)
         config = _config_of(root, create=True)
@@ -306,7 +344,7 @@ def yank_in_folder(root: Path, ident: str, version: str, *, undo: bool, where: s
     import contextlib
 
     where = where or str(root)
-    with _folder_lock(root) if lock else contextlib.nullcontext():
+    with _folder_lock(root, create=False, where=where) if lock else contextlib.nullcontext():
         for rel in (CONFIG_FILE, SEARCH_FILE, index_path(ident)):
             _inside(root, rel, where)
         _config_of(root, create=False)

@@ -39,7 +39,7 @@ def test_publish_add_lock_frozen_verify(cli, cli_env, project, skill_tree, tmp_p
 
     use_registry(project, reg.as_posix())
     r = cli("add", "app/web@~1.0", cwd=project)
-    assert "Installed 3 skill(s)" in r.err
+    assert "3 added." in r.err
     lock = {s["name"]: s for s in lock_of(project)["skill"]}
     assert {n: s["version"] for n, s in lock.items()} == {"app/web": "1.0.0", "lib/http": "1.2.0", "lib/core": "1.1.0"}
     assert {s["source"] for s in lock.values()} == {"registry+" + reg.resolve().as_uri() + "/"}

@@ -30,14 +30,69 @@ def test_credentials_in_a_registry_url_are_refused_without_echoing_them():
     assert "hunter2" not in str(e.value) and "skillpm login" in str(e.value)
 
 
-def test_folder_locations(tmp_path: Path):
-    loc = parse_location("./reg", root=tmp_path)
+def test_folder_locations(tmp_path: Path, monkeypatch):
+    uri = (tmp_path / "reg").resolve().as_uri() + "/"
+    loc = parse_location(str(tmp_path / "reg"), root=tmp_path / "elsewhere")
     assert loc.kind == "folder" and loc.path == (tmp_path / "reg").resolve()
-    assert loc.lock_url == (tmp_path / "reg").resolve().as_uri() + "/"
+    assert loc.lock_url == uri  # an absolute folder: its file:// URL
     assert parse_location(loc.lock_url).path == loc.path  # the lock URL reads back
-    assert parse_location(str(tmp_path / "reg")).lock_url == loc.lock_url
+    assert parse_location(uri, root=tmp_path).lock_url == uri
+    monkeypatch.chdir(tmp_path)
+    assert parse_location("./reg").lock_url == uri  # no project root: relative to the working dir, absolute in the lock
     with pytest.raises(SourceError, match="must be local"):
         parse_location("file://otherhost/srv/reg")
+
+
+@pytest.mark.parametrize(
+    ("written", "spelled"),
+    [
+        ("./vendor/registry", "./vendor/registry/"),
+        ("vendor/registry", "./vendor/registry/"),
+        ("./vendor//registry/.", "./vendor/registry/"),
+        ("./vendor/registry/", "./vendor/registry/"),
+        (".", "./"),
+        ("../shared/reg", "../shared/reg/"),
+        ("./a/../reg", "./a/../reg/"),  # '..' kept: resolving it lexically could disagree with a symlink
+        ("./embedded", "./embedded/"),  # never read back as the embedded registry
+    ],
+)
+def test_a_folder_relative_to_the_project_is_locked_relative_to_it(tmp_path: Path, written: str, spelled: str):
+    one, two = tmp_path / "one" / "proj", tmp_path / "two" / "deeper" / "proj"
+    for root in (one, two):
+        (root / "a").mkdir(parents=True)
+    first = parse_location(written, root=one)
+    assert first.kind == "folder" and first.lock_url == spelled
+    assert first.path == (one / written).resolve() and first.key == (one / written).resolve().as_uri() + "/"
+    # the lock spelling reads back, relative to the project root, to the same folder and spelling
+    again = parse_location(first.lock_url, root=one)
+    assert (again.lock_url, again.path, again.key) == (first.lock_url, first.path, first.key)
+    assert again == first
+    # another checkout: the same spelling, another folder
+    other = parse_location(written, root=two)
+    assert other.lock_url == spelled and other.path == (two / written).resolve() and other.key != first.key
+
+
+def test_registries_are_matched_by_folder_not_spelling(tmp_path: Path, monkeypatch):
+    (tmp_path / "vendor" / "reg").mkdir(parents=True)
+    absolute = str((tmp_path / "vendor" / "reg").resolve())
+    relative = {"local": "./vendor/reg"}
+    # a lock spelled ./vendor/reg/ finds the registry configured by absolute path, and the other way round
+    assert registry_for_lock("./vendor/reg/", {"local": absolute}, root=tmp_path, offline=False).name == "local"
+    found = registry_for_lock(Path(absolute).as_uri() + "/", relative, root=tmp_path, offline=False)
+    assert (found.name, found.lock_source) == ("local", "registry+./vendor/reg/")
+    assert registry_for_lock("./vendor/other/", relative, root=tmp_path, offline=False).name is None
+    # --registry PATH from a subfolder names the configured registry
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    picked = pick_registry("../vendor/reg", project_root=tmp_path, registries=relative)
+    assert (picked.name, picked.lock_url) == ("local", "./vendor/reg/")
+    # one process, two checkouts with the same spelling: two registries
+    other = tmp_path / "clone"
+    (other / "vendor" / "reg").mkdir(parents=True)
+    a = resolve_registry("local", relative, root=tmp_path, offline=False)
+    b = resolve_registry("local", relative, root=other, offline=False)
+    assert a.lock_source == b.lock_source == "registry+./vendor/reg/"
+    assert a is not b and a.location.path != b.location.path
 
 
 def test_git_locations():

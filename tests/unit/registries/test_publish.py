@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from pathlib import Path
 
@@ -109,6 +110,31 @@ def test_publish_refuses_a_non_registry_folder(make_skill, tmp_path):
     (busy / "notes.txt").write_text("x")
     with pytest.raises(SourceError, match="not a skillpm registry"):
         publish_to_folder(busy, prepare(make_skill("x"), ident="a/x"))
+    assert [p.name for p in busy.iterdir()] == ["notes.txt"]  # no lock left in someone else's folder
+
+
+def test_the_publish_lock_lives_in_the_registry_folder(make_skill, tmp_path, monkeypatch):
+    reg = tmp_path / "reg"
+    monkeypatch.setenv("SKILLPM_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(SourceError, match="not a skillpm registry"):
+        yank_in_folder(reg, "a/x", "1.0.0", undo=False)
+    assert not reg.exists()  # yanking in no registry creates nothing
+    publish_to_folder(reg, prepare(make_skill("x"), ident="a/x"))
+    assert (reg / ".skillpm" / "publish.lock").is_file()
+    assert (reg / ".skillpm" / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert not (tmp_path / "cache" / "locks").exists()
+    # a registry whose only other entry is the lock is still "empty"; one holding a symlinked .skillpm is refused
+    fresh = tmp_path / "fresh"
+    (fresh / ".skillpm").mkdir(parents=True)
+    publish_to_folder(fresh, prepare(make_skill("x"), ident="a/x"))
+    bad, outside = tmp_path / "bad", tmp_path / "outside"
+    outside.mkdir()
+    publish_to_folder(bad, prepare(make_skill("x"), ident="a/x"))
+    shutil.rmtree(bad / ".skillpm")
+    (bad / ".skillpm").symlink_to(outside)
+    with pytest.raises(SkillpmError, match="symlink"):
+        publish_to_folder(bad, prepare(make_skill("x", version="2.0.0"), ident="a/x"))
+    assert list(outside.iterdir()) == []
 
 
 def test_concurrent_publishes_keep_every_line(make_skill, tmp_path):
