@@ -293,3 +293,36 @@ def edit_skills(text: str, *, in_pyproject: bool, set_entries: dict[str, Any] | 
             value = inline
         skills[name] = value
     return tomlkit.dumps(doc)
+
+
+def add_install_targets(text: str, names: list[str], *, in_pyproject: bool) -> str:
+    """Append the agent targets `names` to `[install] targets` (creating the
+    table or the list if needed) that it does not name yet, under any alias;
+    everything else stays as written. Returns `text` itself when nothing is added."""
+    import tomlkit
+
+    from skillpm.targets import canonical_name
+
+    doc = tomlkit.parse(text)
+    container: Any = doc
+    if in_pyproject:
+        tool = doc.setdefault("tool", tomlkit.table(is_super_table=True))
+        container = tool.setdefault("skillpm", tomlkit.table())
+    if "install" not in container:
+        container["install"] = tomlkit.table()
+    install = container["install"]
+    if not isinstance(install, dict):
+        raise ManifestError("install: must be a table ([install])")
+    current = install.get("targets")
+    if current is not None and not isinstance(current, list):
+        raise ManifestError("install.targets: must be a list of agent names like [\"claude-code\", \"cursor\"]")
+    have = {canonical_name(t) or t for t in current or [] if isinstance(t, str)}
+    missing = [n for n in dict.fromkeys(names) if (canonical_name(n) or n) not in have]
+    if not missing:
+        return text
+    if current is None:
+        install["targets"] = tomlkit.array()
+        current = install["targets"]
+    for name in missing:
+        current.append(name)
+    return tomlkit.dumps(doc)

@@ -13,8 +13,12 @@ targets are flat. A target whose folder *is* the install dir is skipped.
 What skillpm created in each target is recorded in
 `<install dir>/.skillpm/targets.json` (paths relative to the install dir, so a
 copied or moved project keeps pointing at its own folders). A folder in a
-target that skillpm did not create is never replaced or deleted; a copy that
-was edited in place is never overwritten or deleted.
+target that skillpm did not create is not replaced or deleted, and a copy that
+was edited in place is not overwritten or deleted: both are reported and left.
+With `force` (`skillpm install --force`) skillpm takes them over: each is
+copied first (links as links) into the backup folder, as
+`<backup folder>/<target>/<skill folder>`, then replaced with skillpm's link or
+copy (or deleted, for a skill no longer installed).
 
 The table below is data; `sync_targets` and `check_targets` are the only
 code that writes or inspects target folders.
@@ -284,12 +288,50 @@ class TargetSync:
     copied: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    taken_over: list[str] = field(default_factory=list)  # (force) a foreign or edited entry replaced by skillpm's
+    backups: dict[str, Path] = field(default_factory=dict)  # (force) skill folder -> where its old entry was kept
     problems: list[str] = field(default_factory=list)  # left alone, with why
     skipped: str | None = None  # the whole target was skipped, with why
 
     @property
     def changed(self) -> bool:
-        return bool(self.linked or self.copied or self.updated or self.removed)
+        return bool(self.linked or self.copied or self.updated or self.removed or self.taken_over)
+
+
+_FORCE_HINT = "`skillpm install --force` replaces it, keeping a backup"
+
+
+class _Backups:
+    """The backup folder of one sync, asked for (and so created) only when needed."""
+
+    def __init__(self, where: Path | Callable[[], Path] | None) -> None:
+        self._where = where
+        self._folder: Path | None = None
+
+    def save(self, target: str, entry: Path) -> Path:
+        """Copy `entry` (a folder, file or link; links stay links) to a new place in the backup folder."""
+        if self._folder is None:
+            if self._where is None:
+                raise ValueError("force needs a backup folder")
+            self._folder = Path(self._where() if callable(self._where) else self._where)
+        base = self._folder / (target if _simple_name(target) else "target")
+        base.mkdir(parents=True, exist_ok=True)
+        out, n = base / entry.name, 1
+        while out.exists() or out.is_symlink():
+            n += 1
+            out = base / f"{entry.name}.{n}"
+        try:
+            if entry.is_symlink():
+                os.symlink(os.readlink(entry), out)
+            elif entry.is_dir():
+                shutil.copytree(entry, out, symlinks=True)
+            else:
+                shutil.copy2(entry, out, follow_symlinks=False)
+        except BaseException:
+            if out.exists() or out.is_symlink():
+                _remove(out)
+            raise
+        return out
 
 
 def _copy_into(src: Path, dest: Path) -> None:
@@ -329,6 +371,8 @@ def sync_targets(
     *,
     mode: str = "symlink",
     known: Iterable[Path] | None = None,
+    force: bool = False,
+    backup_dir: Path | Callable[[], Path] | None = None,
 ) -> list[TargetSync]:
     """Bring every wanted target folder to the installed skills; undo what unconfigured ones hold.
 
@@ -336,10 +380,18 @@ def sync_targets(
     scope). A record naming any other folder (a hand-edited or committed
     targets.json) is dropped without touching the disk.
 
+    `force`: take over what is in the way (an entry skillpm did not create, a
+    copy changed in place): back it up under `backup_dir` (a folder, or a
+    callable giving one, called once and only when something is backed up),
+    then replace it. Without `force` such entries are left and reported.
+
     Never raises for one target's filesystem trouble: it is reported on that
     target's TargetSync and the others still sync.
     """
+    if force and backup_dir is None:
+        raise ValueError("sync_targets(force=True) needs a backup_dir")
     entries = list(entries)
+    backups = _Backups(backup_dir) if force else None
     state = _read_state(install_dir)
     results: list[TargetSync] = []
     seen_keys: set[str] = set()
@@ -356,7 +408,7 @@ def sync_targets(
         seen_keys.add(key)
         record = state.setdefault(key, {"target": name, "skills": {}})
         record["target"] = name
-        _guarded(install_dir, entries, folder, record.setdefault("skills", {}), mode, result)
+        _guarded(install_dir, entries, folder, record.setdefault("skills", {}), mode, result, backups)
     allowed = None if known is None else {_resolved(f) for f in known}
     for key in list(state):
         if key in seen_keys:
@@ -366,37 +418,53 @@ def sync_targets(
         if allowed is not None and _resolved(result.folder) not in allowed:
             del state[key]
             continue
-        _guarded(install_dir, [], result.folder, record.setdefault("skills", {}), mode, result)
+        _guarded(install_dir, [], result.folder, record.setdefault("skills", {}), mode, result, backups)
         if result.changed or result.problems:
             results.append(result)
     _write_state(install_dir, state)
     return results
 
 
-def _guarded(install_dir: Path, entries: list, folder: Path, made: dict[str, dict], mode: str, result: TargetSync) -> None:
+def _guarded(
+    install_dir: Path, entries: list, folder: Path, made: dict[str, dict], mode: str, result: TargetSync, backups: _Backups | None = None
+) -> None:
     try:
-        _sync_one(install_dir, entries, folder, made, mode, result)
+        _sync_one(install_dir, entries, folder, made, mode, result, backups)
     except OSError as e:
         where = f" ({e.filename})" if getattr(e, "filename", None) else ""
         result.problems.append(f"{e.strerror or e}{where}")
 
 
-def _sync_one(install_dir: Path, entries: list, folder: Path, made: dict[str, dict], mode: str, result: TargetSync) -> None:
+def _sync_one(
+    install_dir: Path, entries: list, folder: Path, made: dict[str, dict], mode: str, result: TargetSync, backups: _Backups | None = None
+) -> None:
     by_folder = {e.folder: e for e in entries}
     for skill in [s for s in made if not _simple_name(s) or not isinstance(made[s], dict)]:
         del made[skill]  # never follow a record out of the target folder
+    if folder.is_dir() and not folder.is_symlink():  # half-made copies of a killed run (we hold the project lock)
+        for tmp in folder.glob(".skillpm-tmp-*"):
+            _remove(tmp)
     for skill in sorted(set(made) - set(by_folder)):  # skills no longer installed
         dest = folder / skill
-        rec = made.pop(skill)
+        rec = made[skill]
         if rec.get("kind") == "symlink":
+            del made[skill]
             if dest.is_symlink():
                 dest.unlink()
                 result.removed.append(skill)
         elif dest.is_symlink() or (dest.exists() and _digest(dest) != rec.get("integrity")):
-            result.problems.append(f"{skill}: the copy in {folder} was changed in place; left it (delete it by hand when done)")
-        elif dest.exists():
-            shutil.rmtree(dest)
-            result.removed.append(skill)
+            if backups is None:
+                # still recorded, so that `install --force` can act on it later
+                result.problems.append(f"{skill}: the copy in {folder} was changed in place; left it (delete it by hand when done, or {_FORCE_HINT})")
+            elif _backed_up(backups, dest, result, skill):
+                _remove(dest)
+                del made[skill]
+                result.removed.append(skill)
+        else:
+            del made[skill]
+            if dest.exists():
+                shutil.rmtree(dest)
+                result.removed.append(skill)
     if not by_folder:
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -410,10 +478,12 @@ def _sync_one(install_dir: Path, entries: list, folder: Path, made: dict[str, di
             continue
         if rec is None:
             if exists:
-                if _points_to(dest, canonical):  # a link made before the record was lost
+                if _points_to(dest, canonical):  # a link made before the record was lost (or by another tool)
                     made[skill] = {"kind": "symlink"}
+                elif backups is not None:
+                    _take_over(canonical, dest, entry, mode, made, result, backups)
                 else:
-                    result.problems.append(f"{skill}: {dest} exists and was not created by skillpm; left it")
+                    result.problems.append(f"{skill}: {dest} exists and was not created by skillpm; left it ({_FORCE_HINT})")
                 continue
             made[skill] = _made(_place(canonical, dest, mode), entry)
             (result.linked if made[skill]["kind"] == "symlink" else result.copied).append(skill)
@@ -424,7 +494,10 @@ def _sync_one(install_dir: Path, entries: list, folder: Path, made: dict[str, di
                     continue
                 dest.unlink()
             elif exists:
-                result.problems.append(f"{skill}: {dest} replaced skillpm's link with a folder; left it")
+                if backups is not None:
+                    _take_over(canonical, dest, entry, mode, made, result, backups)
+                    continue
+                result.problems.append(f"{skill}: {dest} replaced skillpm's link with a folder; left it ({_FORCE_HINT})")
                 del made[skill]
                 continue
             made[skill] = _made(_place(canonical, dest, mode), entry)
@@ -436,14 +509,60 @@ def _sync_one(install_dir: Path, entries: list, folder: Path, made: dict[str, di
             (result.linked if made[skill]["kind"] == "symlink" else result.copied).append(skill)
             continue
         wants_link = mode == "symlink" and not rec.get("fallback")
-        if rec.get("integrity") == entry.integrity and not wants_link:
+        current = rec.get("integrity") == entry.integrity and not wants_link
+        if current and backups is None:
+            continue  # (an edit is only looked for when something is to change, or with force)
+        edited = dest.is_symlink() or _digest(dest) != rec.get("integrity")
+        if edited and backups is not None:
+            _take_over(canonical, dest, entry, mode, made, result, backups)
             continue
-        if dest.is_symlink() or _digest(dest) != rec.get("integrity"):
-            result.problems.append(f"{skill}: the copy in {folder} was changed in place; left it (local edits are never overwritten)")
+        if edited:
+            result.problems.append(f"{skill}: the copy in {folder} was changed in place; left it ({_FORCE_HINT})")
+            continue
+        if current:
             continue
         _remove(dest)
         made[skill] = _made(_place(canonical, dest, mode), entry)
         result.updated.append(skill)
+
+
+def _backed_up(backups: _Backups, dest: Path, result: TargetSync, skill: str) -> bool:
+    """Keep a copy of `dest` before it is replaced or deleted; False (and a problem reported) when that fails."""
+    try:
+        result.backups[skill] = backups.save(result.target, dest)
+    except OSError as e:
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        result.problems.append(f"{skill}: could not back up {dest}: {e.strerror or e}{where}; left it")
+        return False
+    return True
+
+
+def _take_over(canonical: Path, dest: Path, entry, mode: str, made: dict[str, dict], result: TargetSync, backups: _Backups) -> None:  # noqa: ANN001 - LockedSkill
+    """(force) Back `dest` up, then put skillpm's link or copy in its place.
+
+    The old entry is moved aside (same folder, so one rename) until the new one
+    is in place, and put back if placing fails.
+    """
+    skill = dest.name
+    if not _backed_up(backups, dest, result, skill):
+        return
+    aside = dest.parent / f".skillpm-old-{skill}"
+    if aside.exists() or aside.is_symlink():
+        _remove(aside)
+    os.replace(dest, aside)
+    try:
+        record = _made(_place(canonical, dest, mode), entry)
+    except BaseException:
+        if not (dest.exists() or dest.is_symlink()):
+            os.replace(aside, dest)
+        result.backups.pop(skill, None)
+        raise
+    made[skill] = record
+    result.taken_over.append(skill)
+    try:
+        _remove(aside)
+    except OSError as e:
+        result.problems.append(f"{skill}: could not delete {aside}: {e.strerror or e} (a backup is at {result.backups[skill]})")
 
 
 def _simple_name(name: str) -> bool:

@@ -101,6 +101,10 @@ def import_cmd(
     for w in report.warnings:
         _info(f"warning: {w}")
     _print_changes(report.changes)
+    for name, why in report.targets:
+        _info(f"  + target {name} in [install] targets ({why})")
+    if report.unknown_agents:
+        _info(f"note: skillpm has no target for agent(s) {', '.join(report.unknown_agents)} named in {source.name} (`skillpm targets` lists the known ones)")
     if report.imported:
         target = "the global skills.toml" if global_ else "skills.toml"
         _info(f"Imported {len(report.imported)} of {len(report.imported) + len(report.skipped)} skill(s) from {source.name} into {target} and skills.lock.")

@@ -15,6 +15,13 @@ specs then go through the normal resolve and lock path (the lock pins exact
 commits and digests); nothing is installed: the folders the other tool made
 are not skillpm's, so `skillpm install --force` takes them over (keeping a
 backup). Entries that cannot be mapped are reported with the reason.
+
+`[install] targets` gains the agents the other tool installed for (kept as
+written, missing ones appended): the agents the lock records (skills_lock.py),
+and every agent whose skills folder, for this scope, already holds one of the
+imported skills (`npx skills` records no agents in a project lock, but leaves
+`.claude/skills/<name>` and the like). An agent whose folder is the install dir
+needs no target; an agent skillpm has no target for is named in the report.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ class ImportReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
     changes: list[tuple[str, str | None, str | None]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    targets: list[tuple[str, str]] = field(default_factory=list)  # (agent target added to [install] targets, why)
+    unknown_agents: list[str] = field(default_factory=list)  # agents the lock names that skillpm has no target for
 
 
 def commit_with_tree(url: str, path: str, tree: str, ref: str | None, *, offline: bool = False) -> str | None:
@@ -144,6 +153,7 @@ def import_lock(project, lock_file: Path, *, offline: bool = False) -> ImportRep
     kind, foreign = parse_foreign_lock(text, str(lock_file))
     report = ImportReport(kind=kind, source_file=lock_file)
     new: dict[str, Spec] = {}
+    present: list[tuple[ForeignSkill, str]] = []  # (entry, skills.toml key) imported now or already there
     with step("Importing", total=len(foreign)):
         for f in foreign:
             tick(f.name)
@@ -158,15 +168,82 @@ def import_lock(project, lock_file: Path, *, offline: bool = False) -> ImportRep
                 continue
             if key in project.manifest.skills or key in new:
                 report.skipped.append((f.name, f"{key!r} is already in {project.manifest.path.name}"))
+                if key in project.manifest.skills:
+                    present.append((f, key))
                 continue
             new[key] = spec
+            present.append((f, key))
             report.imported.append(Imported(key, f.name, spec, how))
-    if not new:
-        return report
-    done = lock_new_specs(project, new, offline=offline)
-    report.warnings.extend(done.notes + done.warnings)
-    report.changes = done.changes
+    if new:
+        done = lock_new_specs(project, new, offline=offline)
+        report.warnings.extend(done.notes + done.warnings)
+        report.changes = done.changes
+    if present:
+        report.targets, report.unknown_agents = set_implied_targets(project, present)
     return report
+
+
+def implied_targets(project, present: list[tuple[ForeignSkill, str]]) -> tuple[list[tuple[str, str]], list[str]]:  # noqa: ANN001 - Project
+    """([(target, why)], unknown agent names): the agent targets the other
+    tool's install implies that the manifest lacks (see the module doc)."""
+    from skillpm.ops.targets import target_folder
+    from skillpm.targets import TARGETS, canonical_name, get_target, same_dir
+
+    found: dict[str, str] = {}
+    unknown: list[str] = []
+    for f, _key in present:
+        for agent in f.agents:
+            name = canonical_name(agent)
+            if name is None:
+                if agent not in unknown:
+                    unknown.append(agent)
+            else:
+                found.setdefault(name, f"the lock lists agent {agent!r}")
+    names = sorted({n for f, key in present for n in (f.name, key) if _plain_name(n)})
+    for t in TARGETS:
+        folder = target_folder(project, t)
+        for n in names:
+            if (folder / n).is_symlink() or (folder / n).exists():
+                found.setdefault(t.name, f"{_shown(folder / n, project.root)} exists")
+                break
+    configured = set(project.manifest.targets)
+    out = []
+    for t in TARGETS:  # the table's order
+        if t.name in found and t.name not in configured and not same_dir(target_folder(project, get_target(t.name)), project.install_dir):
+            out.append((t.name, found[t.name]))
+    return out, unknown
+
+
+def set_implied_targets(project, present: list[tuple[ForeignSkill, str]]) -> tuple[list[tuple[str, str]], list[str]]:  # noqa: ANN001 - Project
+    """Append the implied targets to `[install] targets`, under the project's lock."""
+    from skillpm.fs import atomic_write
+    from skillpm.manifest import add_install_targets
+    from skillpm.ops.sync import locked_project
+
+    with locked_project(project) as fresh:
+        added, unknown = implied_targets(fresh, present)
+        if added:
+            text = add_install_targets(fresh.manifest_text, [name for name, _ in added], in_pyproject=fresh.manifest.in_pyproject)
+            if text != fresh.manifest_text:
+                atomic_write(fresh.manifest.path, text)
+    return added, unknown
+
+
+def _plain_name(name: str) -> bool:
+    return bool(name) and "/" not in name and "\\" not in name and not name.startswith(".")
+
+
+def _shown(path: Path, root: Path) -> str:
+    import os
+
+    for base, prefix in ((root, ""), (Path.home(), "~/")):
+        try:
+            rel = os.path.relpath(path, base)
+        except ValueError:
+            continue
+        if not rel.startswith(".."):
+            return prefix + Path(rel).as_posix()
+    return str(path)
 
 
 def _manifest_key(spec: Spec, root: Path) -> tuple[str, Spec]:

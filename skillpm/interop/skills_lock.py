@@ -17,6 +17,11 @@ Two formats, both JSON maps of skill name -> entry:
   is the git *tree* id of the skill folder, so the commit can be found by
   looking for it in the repository's history.
 
+The agents a skill was installed for: an entry's own `agents` list when it has
+one, else the lock's `lastSelectedAgents` (the user lock of `npx skills`: the
+agents picked at the last install). The project lock records none; the
+importer then looks at which agent folders hold the skills.
+
 Merge-conflicted files are read the way `npx skills` heals them: both sides
 are parsed and their skills united, the incoming side winning.
 """
@@ -26,7 +31,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from skillpm.errors import SkillpmError
@@ -66,6 +71,7 @@ class ForeignSkill:
     tree: str | None = None  # git tree id of the skill folder (user lock), to find the commit
     local_path: str | None = None  # sourceType "local"
     problem: str | None = None  # why it cannot be imported
+    agents: tuple[str, ...] = ()  # the agents (npx skills names) the lock says it was installed for
 
     @property
     def where(self) -> str:
@@ -157,10 +163,18 @@ def _git_url(source_type: str, source: str, source_url: str | None) -> str | Non
     return None
 
 
+def _agents(value: object) -> tuple[str, ...]:
+    """A recorded list of agent names; anything else records none."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(dict.fromkeys(a.strip() for a in value if isinstance(a, str) and a.strip()))
+
+
 def parse_foreign_lock(text: str, where: str = "lock") -> tuple[str, list[ForeignSkill]]:
     """(kind, entries): kind is "project" (skills-lock.json) or "user" (.skill-lock.json)."""
     data = _loads(text, where)
     entries = data["skills"]
+    last_selected = _agents(data.get("lastSelectedAgents"))
     user = any(isinstance(e, dict) and ("skillFolderHash" in e or "sourceUrl" in e) for e in entries.values())
     kind = "user" if user or int(data.get("version") or 0) >= 2 else "project"
     out = []
@@ -203,4 +217,5 @@ def parse_foreign_lock(text: str, where: str = "lock") -> tuple[str, list[Foreig
                 tree=tree,
             )
         )
-    return kind, out
+    recorded = {n: _agents(e.get("agents")) if isinstance(e, dict) else () for n, e in entries.items()}
+    return kind, [replace(f, agents=recorded.get(f.name) or last_selected) for f in out]

@@ -7,6 +7,7 @@ user folder (`~/.claude/skills` ...).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from skillpm.ops.project import Project
@@ -28,10 +29,38 @@ def target_dirs(project: Project) -> list[tuple[str, Path]]:
     return out
 
 
-def sync_project_targets(project: Project, entries) -> list[TargetSync]:  # noqa: ANN001 - LockedSkill list
-    """After a committed transaction: link (or copy) `entries` into every configured target."""
+def sync_project_targets(
+    project: Project,
+    entries,  # noqa: ANN001 - LockedSkill list
+    *,
+    force: bool = False,
+    backup_dir: Path | Callable[[], Path] | None = None,
+) -> list[TargetSync]:
+    """After a committed transaction: link (or copy) `entries` into every configured target.
+
+    `force` (`install --force`): what is in the way in a target (a folder
+    skillpm did not create, a copy edited in place) is backed up and replaced;
+    the backups go to `backup_dir`, by default a new folder under the cache's
+    `backups/` (made only when something is backed up).
+    """
     known = [target_folder(project, t) for t in TARGETS]
-    return sync_targets(project.install_dir, entries, target_dirs(project), mode=project.manifest.link, known=known)
+    if force and backup_dir is None:
+        backup_dir = new_backup_dir
+    return sync_targets(
+        project.install_dir, entries, target_dirs(project), mode=project.manifest.link, known=known, force=force, backup_dir=backup_dir
+    )
+
+
+def new_backup_dir() -> Path:
+    """A new, empty folder under `<cache dir>/backups/` named by the time (for the target entries one sync replaces)."""
+    import tempfile
+    import time
+
+    from skillpm.cache import cache_dir
+
+    root = cache_dir() / "backups"
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S") + "-targets-", dir=root))
 
 
 def check_project_targets(project: Project) -> list[TargetCheck]:
@@ -93,8 +122,13 @@ def summarize(results: list[TargetSync], base: Path | None = None) -> tuple[list
             parts.append(f"updated {len(r.updated)}")
         if r.removed:
             parts.append(f"removed {len(r.removed)}")
+        if r.taken_over:
+            parts.append(f"took over {len(r.taken_over)}")
         if parts:
             info.append(f"{r.target}: {', '.join(parts)} in {where}/")
+        for skill, backup in sorted(r.backups.items()):
+            how = "replaced" if skill in r.taken_over else "removed"
+            info.append(f"{r.target}: {how} {where}/{skill}; the {how} copy was kept at {backup}")
         for p in r.problems:
             warnings.append(f"{r.target} ({where}/): {p}")
     return info, warnings

@@ -137,8 +137,8 @@ def test_project_lock_of_npx_skills_follows_refs_and_finds_paths(cli, repo, tmp_
     theirs = work / ".agents/skills/gamma"
     theirs.mkdir(parents=True)
     (theirs / "SKILL.md").write_text("installed by npx skills\n")
-    r = cli("install", cwd=work)
-    assert "gamma: files differ from the lock" in r.err and "--force" in r.err
+    r = cli("install", cwd=work, rc=1)  # the rest is installed; the folder in the way is named
+    assert "gamma/: kept (not installed by skillpm)" in r.err and "--force" in r.err
     assert (theirs / "SKILL.md").read_text() == "installed by npx skills\n"
     assert (work / ".agents/skills/delta/SKILL.md").is_file() and (work / ".agents/skills/epsilon/SKILL.md").is_file()
     r = cli("install", "--force", cwd=work)
@@ -183,7 +183,7 @@ def test_an_unknown_skill_name_is_reported(cli, repo, tmp_path):
     assert "Nothing imported" in r.err
 
 
-def test_lock_new_specs_writes_the_manifest_before_the_lock(tmp_path, make_skill, monkeypatch):
+def test_lock_new_specs_writes_the_manifest_and_the_lock_together(tmp_path, make_skill, monkeypatch):
     from skillpm.errors import UsageError
     from skillpm.ops import sync
     from skillpm.ops.project import find_project
@@ -207,13 +207,25 @@ def test_lock_new_specs_writes_the_manifest_before_the_lock(tmp_path, make_skill
     with pytest.raises(UsageError, match="already in skills.toml: a"):
         sync.lock_new_specs(find_project(work), {"a": PathSpec("./local/b")})
 
-    # interrupted after skills.toml: the lock is only out of date, never ahead of the manifest
-    def boom(project, entries):
-        raise OSError("disk full")
+    # killed after skills.toml was written, before skills.lock: the next run rolls both back
+    from skillpm import failpoints
 
-    monkeypatch.setattr(sync, "_write_lock_only", boom)
-    with pytest.raises(OSError):
+    class Killed(BaseException):
+        pass
+
+    seen: list[str] = []
+
+    def kill_on_second_file(name: str) -> None:
+        seen.append(name)
+        if seen.count("txn.file") == 2:
+            raise Killed(name)
+
+    toml_before = (work / "skills.toml").read_bytes()
+    monkeypatch.setattr(failpoints, "point", kill_on_second_file)
+    with pytest.raises(Killed):
         sync.lock_new_specs(find_project(work), {"b": PathSpec("./local/b")})
-    assert "b" in tomllib.loads((work / "skills.toml").read_text())["skills"]
-    assert set(lock_of(work / "skills.lock")) == {"a"}
-    assert "b is in skills.toml but not in skills.lock" in sync.lock_drift(find_project(work))
+    monkeypatch.undo()
+    assert "b" in tomllib.loads((work / "skills.toml").read_text())["skills"]  # half-written...
+    report = sync.lock(find_project(work))  # ...until the next command, which finishes or undoes it first
+    assert report.notes == ["rolled back an interrupted install"]
+    assert (work / "skills.toml").read_bytes() == toml_before and set(lock_of(work / "skills.lock")) == {"a"}

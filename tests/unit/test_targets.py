@@ -329,3 +329,209 @@ def test_a_tampered_record_never_reaches_outside_the_known_target_folders(layout
     sync_targets(install_dir, [], [], known=known)
     sync_targets(install_dir, [], [("claude-code", root / ".claude/skills")], known=known)
     assert (victim / "keep" / "SKILL.md").read_text() == "precious\n" and (victim / "link").is_symlink()
+
+
+# --------------------------------------------------------------------------- #
+# force: taking over what is in the way, with a backup
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_force_backs_up_a_foreign_folder_and_replaces_it_with_a_link(layout):
+    root, install_dir = layout
+    a = install(root, "a")
+    claude = root / ".claude/skills"
+    theirs = claude / "a"
+    (theirs / "references").mkdir(parents=True)
+    (theirs / "SKILL.md").write_text("installed by another tool\n")
+    (theirs / "references" / "notes.md").write_text("their notes\n")
+    os.symlink("SKILL.md", theirs / "alias.md")
+    before = _tree(theirs)
+    asked = []
+
+    def backup_dir() -> Path:
+        asked.append(1)
+        return root / "backups" / "run1"
+
+    [res] = sync_targets(install_dir, [a], [("claude-code", claude)], force=True, backup_dir=backup_dir)
+    assert res.taken_over == ["a"] and not res.problems and res.changed
+    kept = res.backups["a"]
+    assert kept == root / "backups/run1/claude-code/a"
+    assert _tree(kept) == before and os.readlink(kept / "alias.md") == "SKILL.md"  # links stay links
+    assert os.readlink(theirs) == "../../.agents/skills/a"
+    assert not any(p.name.startswith(".skillpm-") for p in claude.iterdir())
+    [check] = check_targets(install_dir, [a], [("claude-code", claude)])
+    assert check.ok == ["a"] and not check.problems
+    # nothing more to take over: the backup folder is not even asked for
+    [res] = sync_targets(install_dir, [a], [("claude-code", claude)], force=True, backup_dir=backup_dir)
+    assert not res.changed and not res.backups and asked == [1]
+
+
+def test_force_needs_a_backup_folder(layout):
+    root, install_dir = layout
+    with pytest.raises(ValueError, match="backup"):
+        sync_targets(install_dir, [install(root, "a")], [("claude-code", root / ".claude/skills")], force=True)
+
+
+def test_force_replaces_a_foreign_link_and_a_folder_put_over_skillpms_link(layout):
+    root, install_dir = layout
+    a, b = install(root, "a"), install(root, "b")
+    claude = root / ".claude/skills"
+    claude.mkdir(parents=True)
+    os.symlink("/somewhere/else", claude / "a")  # another tool's link (dangling here)
+    sync_targets(install_dir, [b], [("claude-code", claude)])
+    (claude / "b").unlink()
+    (claude / "b").mkdir()
+    (claude / "b" / "SKILL.md").write_text("hand-made\n")
+    [res] = sync_targets(install_dir, [a, b], [("claude-code", claude)], backup_dir=root / "bk")
+    assert len(res.problems) == 2 and all("--force" in p for p in res.problems) and not res.backups  # no force: left
+    [res] = sync_targets(install_dir, [a, b], [("claude-code", claude)], force=True, backup_dir=root / "bk")
+    assert sorted(res.taken_over) == ["a", "b"] and not res.problems
+    assert os.readlink(res.backups["a"]) == "/somewhere/else"
+    assert (res.backups["b"] / "SKILL.md").read_text() == "hand-made\n"
+    assert not check_targets(install_dir, [a, b], [("claude-code", claude)])[0].problems
+
+
+def test_force_restores_an_edited_copy_and_keeps_the_edit(layout):
+    root, install_dir = layout
+    a = install(root, "a", "v1")
+    cursor = root / ".cursor/skills"
+    sync_targets(install_dir, [a], [("cursor", cursor)], mode="copy")
+    (cursor / "a" / "SKILL.md").write_text("my notes\n")
+    [res] = sync_targets(install_dir, [a], [("cursor", cursor)], mode="copy")  # up to date: left as is
+    assert not res.changed and (cursor / "a" / "SKILL.md").read_text() == "my notes\n"
+    [res] = sync_targets(install_dir, [a], [("cursor", cursor)], mode="copy", force=True, backup_dir=root / "bk")
+    assert res.taken_over == ["a"] and (res.backups["a"] / "SKILL.md").read_text() == "my notes\n"
+    assert not (cursor / "a").is_symlink() and tree_digest(cursor / "a") == a.integrity
+    assert check_targets(install_dir, [a], [("cursor", cursor)])[0].ok == ["a"]
+
+
+def test_an_edited_copy_of_a_removed_skill_stays_recorded_until_force_removes_it(layout):
+    root, install_dir = layout
+    a = install(root, "a", "v1")
+    cursor = root / ".cursor/skills"
+    sync_targets(install_dir, [a], [("cursor", cursor)], mode="copy")
+    (cursor / "a" / "SKILL.md").write_text("my notes\n")
+    for _ in range(2):  # reported on every run, not forgotten after the first
+        [res] = sync_targets(install_dir, [], [("cursor", cursor)], mode="copy")
+        assert "changed in place" in res.problems[0] and (cursor / "a" / "SKILL.md").read_text() == "my notes\n"
+    [res] = sync_targets(install_dir, [], [("cursor", cursor)], mode="copy", force=True, backup_dir=root / "bk")
+    assert res.removed == ["a"] and not (cursor / "a").exists()
+    assert (res.backups["a"] / "SKILL.md").read_text() == "my notes\n"
+    [res] = sync_targets(install_dir, [], [("cursor", cursor)], mode="copy")
+    assert not res.changed and not res.problems
+
+
+def test_force_leaves_what_it_cannot_back_up(layout, monkeypatch):
+    import shutil
+
+    root, install_dir = layout
+    a = install(root, "a")
+    claude = root / ".claude/skills"
+    (claude / "a").mkdir(parents=True)
+    (claude / "a" / "SKILL.md").write_text("theirs\n")
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copytree", no_space)
+    [res] = sync_targets(install_dir, [a], [("claude-code", claude)], force=True, backup_dir=root / "bk")
+    assert not res.taken_over and "could not back up" in res.problems[0]
+    assert (claude / "a" / "SKILL.md").read_text() == "theirs\n"
+
+
+def test_force_puts_the_old_entry_back_when_placing_fails(layout, monkeypatch):
+    from skillpm import targets
+
+    root, install_dir = layout
+    a = install(root, "a")
+    claude = root / ".claude/skills"
+    (claude / "a").mkdir(parents=True)
+    (claude / "a" / "SKILL.md").write_text("theirs\n")
+
+    def broken(*args, **kwargs):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(targets, "_place", broken)
+    [res] = sync_targets(install_dir, [a], [("claude-code", claude)], force=True, backup_dir=root / "bk")
+    assert not res.taken_over and not res.backups and "Input/output error" in res.problems[0]
+    assert (claude / "a" / "SKILL.md").read_text() == "theirs\n" and not (claude / ".skillpm-old-a").exists()
+
+
+def test_summarize_names_each_backup(layout):
+    from skillpm.ops.targets import summarize
+
+    root, install_dir = layout
+    a = install(root, "a")
+    claude = root / ".claude/skills"
+    (claude / "a").mkdir(parents=True)
+    (claude / "a" / "SKILL.md").write_text("theirs\n")
+    results = sync_targets(install_dir, [a], [("claude-code", claude)], force=True, backup_dir=root / "bk")
+    info, warnings = summarize(results, root)
+    assert info == [
+        "claude-code: took over 1 in .claude/skills/",
+        f"claude-code: replaced .claude/skills/a; the replaced copy was kept at {root / 'bk/claude-code/a'}",
+    ]
+    assert not warnings
+
+
+# --------------------------------------------------------------------------- #
+# import: the targets a foreign lock implies
+
+
+def test_add_install_targets_keeps_what_is_written(tmp_path):
+    from skillpm.manifest import add_install_targets
+
+    text = '# mine\n[skills]\n\n[install]\ndir = ".agents/skills"  # here\ntargets = [\n  "claude",  # the alias\n]\n'
+    out = add_install_targets(text, ["claude-code", "cursor", "cursor"], in_pyproject=False)
+    assert out.startswith(text.split("targets")[0]) and '"claude",  # the alias' in out
+    assert parse_manifest(out, tmp_path / "skills.toml").targets == ["claude-code", "cursor"]
+    assert add_install_targets(out, ["claude-code"], in_pyproject=False) is out  # nothing to add: unchanged
+    made = add_install_targets("[skills]\n", ["gemini"], in_pyproject=False)
+    assert parse_manifest(made, tmp_path / "skills.toml").targets == ["gemini"]
+    py = add_install_targets('[project]\nname = "x"\n\n[tool.skillpm.skills]\n', ["copilot"], in_pyproject=True)
+    assert parse_manifest(py, tmp_path / "pyproject.toml").targets == ["copilot"] and 'name = "x"' in py
+
+
+def test_foreign_locks_record_agents_per_entry_or_for_the_whole_lock():
+    import json
+
+    from skillpm.interop.skills_lock import parse_foreign_lock
+
+    entry = {"source": "o/r", "sourceType": "github", "sourceUrl": "https://github.com/o/r.git", "skillFolderHash": ""}
+    text = json.dumps(
+        {
+            "version": 3,
+            "skills": {"a": entry, "b": {**entry, "agents": ["cursor", " ", 3]}},
+            "lastSelectedAgents": ["claude-code", "windsurf", "claude-code"],
+        }
+    )
+    _kind, entries = parse_foreign_lock(text)
+    by = {e.name: e for e in entries}
+    assert by["a"].agents == ("claude-code", "windsurf") and by["b"].agents == ("cursor",)
+    _kind, [c] = parse_foreign_lock(json.dumps({"version": 1, "skills": {"c": {"source": "o/r", "sourceType": "github"}}}))
+    assert c.agents == ()
+
+
+def test_implied_targets_come_from_the_lock_and_the_agent_folders(tmp_path):
+    from skillpm.interop.importer import implied_targets
+    from skillpm.interop.skills_lock import ForeignSkill
+    from skillpm.ops.project import find_project
+
+    (tmp_path / "skills.toml").write_text('[skills]\n\n[install]\ntargets = ["cursor"]\n')
+    project = find_project(tmp_path)
+    (tmp_path / ".claude/skills/pdf").mkdir(parents=True)  # npx skills' copy for Claude Code
+    (tmp_path / ".gemini/skills").mkdir(parents=True)
+    os.symlink("../../elsewhere/pdf", tmp_path / ".gemini/skills/pdf")  # a (dangling) link counts too
+    (tmp_path / ".agents/skills/pdf").mkdir(parents=True)  # the install dir: codex needs no target
+    (tmp_path / ".github/skills/other").mkdir(parents=True)  # not an imported skill
+    f = ForeignSkill("pdf", "github", "o/r", agents=("opencode", "cursor", "codex", "windsurf"))
+    added, unknown = implied_targets(project, [(f, "pdf")])
+    assert added == [
+        ("claude-code", ".claude/skills/pdf exists"),
+        ("gemini", ".gemini/skills/pdf exists"),
+        ("opencode", "the lock lists agent 'opencode'"),
+    ]
+    assert unknown == ["windsurf"]
