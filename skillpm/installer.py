@@ -63,6 +63,8 @@ STATE_FILE = "state.json"
 STATE_VERSION = 2
 COMMITTED = "committed"  # marker in the transaction folder, written right after the project files
 STAGING_WORKERS = 8
+MAX_JOURNAL_BYTES = 64 * 1024 * 1024  # holds the old skills.toml and skills.lock and the state
+MAX_STATE_BYTES = 64 * 1024 * 1024
 PENDING = "an interrupted install is pending; run `skillpm install` to finish it"
 
 
@@ -164,10 +166,23 @@ class Outcome:
 
 
 class Installer:
-    def __init__(self, install_dir: Path) -> None:
+    def __init__(self, install_dir: Path, *, project_files: Iterable[Path] = ()) -> None:
         self.dir = install_dir
         self.state_dir = install_dir / STATE_DIR
         self.txn = self.state_dir / "txn"
+        # the only files a transaction may write, and so the only ones a journal may name
+        self.project_files = {os.path.abspath(p) for p in project_files}
+
+    def _check_dirs(self) -> None:
+        """The state folder and the transaction folder must be real folders: a
+        link (say, committed to a cloned repository) would send writes and
+        recovery's moves elsewhere."""
+        for path in (self.state_dir, self.txn):
+            if path.is_symlink() or (os.path.lexists(path) and not path.is_dir()):
+                raise InstallError(
+                    f"{path} is {'a symbolic link' if path.is_symlink() else 'not a folder'}; skillpm keeps its install state there",
+                    hint=f"remove {path} (it is not skillpm's) and run the command again",
+                )
 
     # -- locking and recovery --------------------------------------------
 
@@ -179,6 +194,7 @@ class Installer:
         return file_lock(self.state_dir / "lock", what=f"the project installing into {self.dir}")
 
     def _make_state_dir(self) -> None:
+        self._check_dirs()
         if not self.state_dir.is_dir():
             self.state_dir.mkdir(parents=True, exist_ok=True)
         ignore = self.state_dir / ".gitignore"
@@ -194,6 +210,7 @@ class Installer:
 
         Repeatable: killed at any point, the next call finishes the same way.
         """
+        self._check_dirs()
         self._empty_trash()
         if not self.txn.exists():
             return None
@@ -201,24 +218,14 @@ class Installer:
         if not journal_path.exists():  # crashed while staging: nothing moved yet
             self._discard_txn()
             return None
-        try:
-            journal = json.loads(journal_path.read_text(encoding="utf-8"))
-        except ValueError:  # atomic_write: a journal is whole or absent, so this is tampering
-            raise InstallError(
-                f"{journal_path}: the journal of an interrupted install is unreadable",
-                hint=f"inspect {self.txn} (old folders are under old/, new ones under new/) and delete it",
-            ) from None
+        journal = self._read_journal(journal_path)
         if (self.txn / COMMITTED).exists():
             self._write_state(journal["new_state"])
             self._discard_txn()
             return "completed an interrupted install"
         for op in reversed(journal["ops"]):
             self._undo_move(op["folder"], had_old=op["old"], had_new=op["new"])
-        files = list(journal.get("files", []))
-        for key in ("manifest", "lock"):  # a journal of skillpm before the install state (0.1)
-            if journal.get(f"{key}_path"):
-                files.append({"path": journal[f"{key}_path"], "old": journal.get(f"old_{key}")})
-        for item in files:
+        for item in journal["files"]:
             path, old = Path(item["path"]), item["old"]
             failpoints.point("recover.file")
             if old is None:
@@ -227,6 +234,42 @@ class Installer:
                 atomic_write(path, old)
         self._discard_txn()
         return "rolled back an interrupted install"
+
+    def _read_journal(self, path: Path) -> dict:
+        """The journal, checked: folders are plain names in the install dir, files
+        are the project's own. atomic_write makes a journal whole or absent, so
+        anything else was not written by skillpm and is refused, not followed."""
+        def bad(why: str) -> InstallError:
+            return InstallError(
+                f"{path}: the journal of an interrupted install {why}; refusing to recover from it",
+                hint=f"inspect {self.txn} (old folders are under old/, new ones under new/) and delete it",
+            )
+
+        try:
+            journal = json.loads(_read_capped(path, MAX_JOURNAL_BYTES))
+        except (OSError, ValueError, RecursionError):
+            raise bad("is unreadable") from None
+        if not isinstance(journal, dict) or not isinstance(journal.get("ops", []), list):
+            raise bad("is malformed")
+        files = journal.get("files", [])
+        for key in ("manifest", "lock"):  # a journal of skillpm before the install state (0.1)
+            if journal.get(f"{key}_path"):
+                files = [*files, {"path": journal[f"{key}_path"], "old": journal.get(f"old_{key}")}]
+        if not isinstance(files, list):
+            raise bad("is malformed")
+        for op in journal.get("ops", []):
+            if not (isinstance(op, dict) and _plain_folder(op.get("folder")) and isinstance(op.get("old"), bool)
+                    and isinstance(op.get("new"), bool)):
+                raise bad(f"names an unsafe folder or step ({str(op)[:80]!r})")
+        for item in files:
+            if not (isinstance(item, dict) and isinstance(item.get("path"), str)
+                    and (item.get("old") is None or isinstance(item.get("old"), str))):
+                raise bad("is malformed")
+            if os.path.abspath(item["path"]) not in self.project_files:
+                raise bad(f"names a file that is not this project's skills.toml or skills.lock ({item['path'][:200]!r})")
+        state = journal.get("new_state", {})
+        return {"ops": journal.get("ops", []), "files": files,
+                "new_state": _state_records(_parse_state(state)) if isinstance(state, dict) else {}}
 
     def _undo_move(self, folder: str, *, had_old: bool, had_new: bool) -> None:
         """Undo one folder's moves; every branch is safe to run again.
@@ -265,8 +308,8 @@ class Installer:
     def read_state(self) -> dict[str, Installed]:
         """Folder -> what skillpm last installed there. Unreadable state counts as empty."""
         try:
-            data = json.loads((self.state_dir / STATE_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(_read_capped(self.state_dir / STATE_FILE, MAX_STATE_BYTES))
+        except (OSError, ValueError, RecursionError):
             return {}
         if not isinstance(data, dict):
             return {}
@@ -466,6 +509,9 @@ class Installer:
         hold: bool = False,
     ) -> None:
         """Journal, move folders, write files, mark committed, record the state, clean up."""
+        strays = [str(path) for path, _ in writes if os.path.abspath(path) not in self.project_files]
+        if strays:  # recovery would refuse this journal: never write one
+            raise ValueError(f"not a project file of this installer: {strays[0]}")
         self._make_state_dir()
         if not (self.txn / "new").is_dir():
             if self.txn.exists():
@@ -630,7 +676,26 @@ def _state_records(state: dict[str, Installed]) -> dict[str, dict]:
     return out
 
 
-_FOLDER_RE = re.compile(r"[^/\\]+\Z")
+_FOLDER_RE = re.compile(r"[^/\\\x00]+\Z")
+
+
+def _plain_folder(name: object) -> bool:
+    """A single folder name in the install dir: not empty, no separator, not hidden (so never '.' or '..')."""
+    return isinstance(name, str) and bool(_FOLDER_RE.match(name)) and not name.startswith(".")
+
+
+def _read_capped(path: Path, limit: int) -> str:
+    """A regular file's text, refusing links, devices and anything over `limit` bytes."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        import stat as stat_
+
+        if not stat_.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise OSError(f"{path}: not a regular file")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"{path}: larger than {limit} bytes")
+    return data.decode("utf-8")
 
 
 def _parse_state(skills: object) -> dict[str, Installed]:
@@ -643,7 +708,7 @@ def _parse_state(skills: object) -> dict[str, Installed]:
     if not isinstance(skills, dict):
         return out
     for folder, rec in skills.items():
-        if not isinstance(folder, str) or not _FOLDER_RE.match(folder) or folder.startswith(".") or not isinstance(rec, dict):
+        if not _plain_folder(folder) or not isinstance(rec, dict):
             continue
         integrity, files = rec.get("integrity"), rec.get("files", {})
         if not isinstance(integrity, str) or not _DIGEST_RE.match(integrity) or not isinstance(files, dict):

@@ -62,7 +62,9 @@ class Project:
         return list(self.lock.skills) if self.lock else []
 
     def installer(self) -> Installer:
-        return Installer(self.install_dir)
+        """The installer of this project's install dir; its transactions may write
+        (and recovery may restore) only skills.toml (or pyproject.toml) and skills.lock."""
+        return Installer(self.install_dir, project_files=(self.manifest.path, self.lock_path))
 
     def reload(self) -> Project:
         fresh = load_project(self.manifest.path, broken_lock_ok=self.broken_lock_ok)

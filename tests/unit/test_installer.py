@@ -47,7 +47,7 @@ def plan(name: str, folder: Path, version: str = "1.0.0") -> Planned:
 def setup(tmp_path, make_skill):
     install_dir = tmp_path / "project/.agents/skills"
     lock_path = tmp_path / "project/skills.lock"
-    inst = Installer(install_dir)
+    inst = Installer(install_dir, project_files=[lock_path])
 
     def commit(entries):
         return [(lock_path, dump_lock(entries))]
@@ -195,7 +195,7 @@ def test_non_folders_in_the_way_are_replaced_with_force_and_backed_up(tmp_path, 
     else:
         target.symlink_to(tmp_path / "nowhere")
     lock_path = tmp_path / "p/skills.lock"
-    inst = Installer(install_dir)
+    inst = Installer(install_dir, project_files=[lock_path])
     src = make_skill("alpha", parent=tmp_path / "src")
     files = lambda e: [(lock_path, dump_lock(e))]  # noqa: E731
     with pytest.raises(InstallError, match="not installed by skillpm"):
@@ -312,8 +312,8 @@ def test_a_kill_at_every_point_of_a_transaction_and_of_its_recovery(tmp_path, ma
     gamma = make_skill("gamma", parent=tmp_path / "v1")
 
     def fresh(i: int):
-        inst = Installer(tmp_path / f"run{i}/skills")
         lock_path = tmp_path / f"run{i}/skills.lock"
+        inst = Installer(tmp_path / f"run{i}/skills", project_files=[lock_path])
         files = lambda e: [(lock_path, dump_lock(e))]  # noqa: E731
         inst.apply([plan("alpha", v1), plan("beta", beta)], files=files)
         if force:
@@ -354,3 +354,54 @@ def test_a_kill_at_every_point_of_a_transaction_and_of_its_recovery(tmp_path, ma
         assert not inst.txn.exists()
         assert not [p for p in inst.state_dir.iterdir() if p.name.startswith("trash-")]
     assert runs > points  # recoveries were killed too
+
+
+# --------------------------------------------------------------------------- #
+# a journal or state committed to a cloned repository is not trusted
+
+
+@pytest.mark.parametrize(
+    ("journal", "why"),
+    [
+        ('{"ops": [], "files": [{"path": "VICTIM", "old": "pwned"}], "new_state": {}}', "not this project's"),
+        ('{"ops": [{"folder": "..", "old": true, "new": true}], "files": [], "new_state": {}}', "unsafe folder"),
+        ('{"ops": [{"folder": "a/../../x", "old": true, "new": false}], "files": [], "new_state": {}}', "unsafe folder"),
+        ('{"ops": "x"}', "malformed"),
+        ("[[[[" * 10000, "unreadable"),
+        ("not json", "unreadable"),
+    ],
+)
+def test_a_crafted_journal_is_refused_and_nothing_outside_is_touched(tmp_path, journal, why):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    lock_path = tmp_path / "p/skills.lock"
+    inst = Installer(tmp_path / "p/.agents/skills", project_files=[lock_path])
+    (inst.txn).mkdir(parents=True)
+    (inst.txn / "journal.json").write_text(journal.replace("VICTIM", str(victim)))
+    (inst.txn / "committed").touch()
+    with pytest.raises(InstallError, match=why):
+        inst.recover()
+    assert victim.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("link", [".skillpm", ".skillpm/txn"])
+def test_a_linked_state_folder_is_refused(tmp_path, link):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    inst = Installer(tmp_path / "p/skills")
+    (inst.dir / link).parent.mkdir(parents=True, exist_ok=True)
+    (inst.dir / link).symlink_to(outside, target_is_directory=True)
+    with pytest.raises(InstallError, match="symbolic link"):
+        inst.recover()
+    with pytest.raises(InstallError, match="symbolic link"):
+        inst.lock()
+    assert list(outside.iterdir()) == []
+
+
+def test_an_unreadable_state_counts_as_empty(tmp_path):
+    inst = Installer(tmp_path / "p/skills")
+    inst.state_dir.mkdir(parents=True)
+    for text in ("{", "[]", '{"version": 2, "skills": {"../x": {"integrity": "sha256:' + "a" * 64 + '", "files": {}}}}',
+                 '{"version": 2, "skills": {"a": {"integrity": 1}}}', "[" * 100000):
+        (inst.state_dir / "state.json").write_text(text)
+        assert inst.read_state() == {}
