@@ -27,22 +27,34 @@ class Result:
         return f"Result(rc={self.rc})\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
 
 
-@pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
+def isolated_env(root: Path, *, identity: str | None = None) -> dict[str, str]:
+    """The environment of one isolated skillpm user: HOME, config and cache under
+    `root`, no user or system git config, no prompts, no color. `identity`: a
+    git author/committer name (email derived) for processes that commit."""
+    home = root / "home"
+    home.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SKILLPM_", "GIT_"))}
     env.update(
         HOME=str(home),
-        SKILLPM_CACHE_DIR=str(tmp_path / "cache"),
-        SKILLPM_CONFIG_DIR=str(tmp_path / "config"),
+        SKILLPM_CACHE_DIR=str(root / "cache"),
+        SKILLPM_CONFIG_DIR=str(root / "config"),
         GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
         GIT_CONFIG_NOSYSTEM="1",
         GIT_TERMINAL_PROMPT="0",
         NO_COLOR="1",
         PYTHONPATH=str(REPO_ROOT),
     )
+    if identity is not None:
+        (home / ".gitconfig").touch()
+        email = identity.lower().replace(" ", ".") + "@example.invalid"
+        for role in ("AUTHOR", "COMMITTER"):
+            env[f"GIT_{role}_NAME"], env[f"GIT_{role}_EMAIL"] = identity, email
     return env
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    return isolated_env(tmp_path)
 
 
 @pytest.fixture

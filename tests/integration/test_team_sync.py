@@ -46,6 +46,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import skill_text, write_files
+from tests.integration.conftest import isolated_env
 from tests.integration.registries.conftest import StaticServer, _Handler
 
 pytestmark = pytest.mark.slow
@@ -77,25 +78,8 @@ class Result:
 
 def base_env(root: Path) -> dict[str, str]:
     """An isolated HOME, config and cache under root, a fixed git identity."""
-    home = root / "home"
-    home.mkdir(parents=True, exist_ok=True)
-    (home / ".gitconfig").write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SKILLPM_", "GIT_"))}
-    env.update(
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        SKILLPM_CACHE_DIR=str(root / "cache"),
-        SKILLPM_CONFIG_DIR=str(root / "config"),
-        GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_TERMINAL_PROMPT="0",
-        GIT_AUTHOR_NAME="Team Mate",
-        GIT_AUTHOR_EMAIL="mate@example.invalid",
-        GIT_COMMITTER_NAME="Team Mate",
-        GIT_COMMITTER_EMAIL="mate@example.invalid",
-        NO_COLOR="1",
-        PYTHONPATH=str(REPO_ROOT),
-    )
+    env = isolated_env(root, identity="Team Mate")
+    env["XDG_CONFIG_HOME"] = str(root / "home" / ".config")
     return env
 
 
