@@ -82,7 +82,7 @@ class Planned:
 class SkillStatus:
     name: str
     folder: str
-    state: str  # ok | modified | missing | pending
+    state: str  # ok | modified | foreign (not skillpm's, differs) | missing | pending
     modified: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
@@ -93,6 +93,8 @@ class SkillStatus:
             return f"{self.folder}: {PENDING}"
         if self.state == "missing":
             return f"{self.folder}: not installed"
+        if self.state == "foreign":
+            return f"{self.folder}: not installed by skillpm, and its files differ from the lock"
         if not self.details_known:
             return f"{self.folder}: files differ from the lock"
         parts = [f"modified {', '.join(self.modified)}"] if self.modified else []
@@ -131,16 +133,20 @@ class Conflict:
         """For a report: the folder was kept, and why."""
         what = f"{self.folder}/: kept ({self.reason})"
         if self.removing:
-            what += f"; {self.name} is no longer in skills.lock"
+            what += "; not in skills.lock" if self.reason != LOCAL_EDIT else f"; {self.name} is no longer in skills.lock"
         return what + (f" [{self.detail}]" if self.detail else "")
 
     @property
     def hint(self) -> str:
         if self.reason == LOCAL_EDIT:
-            if self.removing:
-                return "copy your changes elsewhere, or rerun with --force to delete it (a backup is kept)"
-            return "copy your changes elsewhere, or rerun with --force to replace it with the locked files (a backup is kept)"
-        return "move it away, or rerun with --force to replace it (a backup is kept)"
+            fix = "delete it" if self.removing else "replace it with the locked files"
+            return (
+                f"to keep your changes, copy the folder out of the install dir first (a local skill: `skillpm add ./path`); "
+                f"then rerun with --force to {fix} (a backup is kept)"
+            )
+        if self.removing:
+            return "move it out of the install dir, or rerun with --force to delete it (a backup is kept)"
+        return "move it out of the install dir, or rerun with --force to replace it (a backup is kept)"
 
 
 @dataclass
@@ -149,6 +155,7 @@ class Outcome:
     conflicts: list[Conflict] = field(default_factory=list)
     backups: list[Path] = field(default_factory=list)
     entries: list[LockedSkill] = field(default_factory=list)  # final, with learned digests
+    kept: list[LockedSkill] = field(default_factory=list)  # no longer locked, kept for local edits (still skillpm's)
     written: list[Path] = field(default_factory=list)  # project files whose bytes changed
     targets: list = field(default_factory=list)  # TargetSync per agent target, synced after the commit (ops/targets.py)
 
@@ -352,7 +359,9 @@ class Installer:
         if digest_entries(actual.items()) == entry.integrity:
             return SkillStatus(entry.name, entry.folder, "ok")
         recorded = (state if state is not None else self.read_state()).get(entry.folder)
-        if recorded is None or recorded.integrity != entry.integrity or not recorded.files:
+        if recorded is None:
+            return SkillStatus(entry.name, entry.folder, "foreign", details_known=False)
+        if recorded.integrity != entry.integrity or not recorded.files:
             return SkillStatus(entry.name, entry.folder, "modified", details_known=False)
         expected = recorded.files
         return SkillStatus(
@@ -375,8 +384,14 @@ class Installer:
         """The steps that bring this install dir to `wanted` (reads the state and the disk)."""
         wanted = list(wanted)
         state = self.read_state()
-        observed = self.observe({e.folder for e in wanted} | set(state))
+        observed = self.observe({e.folder for e in wanted} | set(state) | set(self.present()))
         return make_plan(wanted, state, observed, force=force)
+
+    def present(self) -> list[str]:
+        """Every skill-like entry of the install dir (hidden ones, like .skillpm, are skillpm's or tools')."""
+        if not self.dir.is_dir():
+            return []
+        return sorted(p.name for p in self.dir.iterdir() if not p.name.startswith("."))
 
     # -- the transaction --------------------------------------------------
 
@@ -408,9 +423,10 @@ class Installer:
         _check_collisions(wanted)
         by_folder = {p.entry.folder: p for p in wanted}
         state = self.read_state()
-        observed = self.observe(set(by_folder) | set(state))
+        observed = self.observe(set(by_folder) | set(state) | set(self.present()))
         the_plan = make_plan([p.entry for p in wanted], state, observed, force=force)
         outcome = Outcome(conflicts=[self._conflict(s, state) for s in the_plan.conflicts])
+        outcome.kept = [s.have.entry for s in the_plan.conflicts if s.want is None and s.have is not None and s.have.entry]
         blocking = [c for c, s in zip(outcome.conflicts, the_plan.conflicts) if refuse == "any" or (refuse == "changes" and _changes_folder(s))]
         if blocking:
             raise ConflictError(blocking)
@@ -620,6 +636,8 @@ def _changes_folder(step: Step) -> bool:
     """Would applying `step` (were it not a conflict) change what the folder holds?"""
     from skillpm.plan import wanted_digest
 
+    if step.want is None and step.have is None:
+        return False  # a folder neither locked nor skillpm's: no transaction changes it
     if step.want is None or step.have is None:
         return True
     return wanted_digest(step.want, step.have) != step.have.integrity
@@ -646,6 +664,9 @@ def _changes(the_plan: Plan, staged: dict[str, LockedSkill]) -> list[Change]:
             if old_label == new_label and have.entry is not None and have.entry.commit and new.commit:
                 old_label, new_label = f"{old_label} ({have.entry.commit[:12]})", f"{new_label} ({new.commit[:12]})"
             out.append(Change(_direction(have, new), new.name, step.folder, old_label, new_label))
+    for step in the_plan.of(REMOVE):
+        if step.have is None:  # --force over a folder skillpm never made (a backup was kept)
+            out.append(Change("removed", step.folder, step.folder, None, None))
     for step in the_plan.of(REMOVE, FORGET):
         if step.have is not None and step.have.name in gone:
             out.append(Change("removed", step.have.name, step.folder, step.have.version, None))

@@ -133,6 +133,61 @@ def parse_lock(text: str, path: Path | str = LOCK_NAME) -> Lockfile:
     return lock
 
 
+def conflict_sides(text: str) -> tuple[str, str] | None:
+    """The two versions of a file with git merge-conflict markers ("ours",
+    "theirs"; a diff3 base section is dropped), or None when it has none."""
+    if not _CONFLICT_RE.search(text) and not re.search(r"^\|{7}( |$)", text, re.MULTILINE):
+        return None
+    ours: list[str] = []
+    theirs: list[str] = []
+    where = "both"
+    for line in text.splitlines(keepends=True):
+        marker = line[:7]
+        if marker == "<" * 7:
+            where = "ours"
+        elif marker == "|" * 7 and where == "ours":
+            where = "base"
+        elif marker == "=" * 7 and where in ("ours", "base"):
+            where = "theirs"
+        elif marker == ">" * 7 and where == "theirs":
+            where = "both"
+        elif where == "both":
+            ours.append(line)
+            theirs.append(line)
+        elif where == "ours":
+            ours.append(line)
+        elif where == "theirs":
+            theirs.append(line)
+    return "".join(ours), "".join(theirs)
+
+
+def salvage_conflicted(text: str) -> list[LockedSkill]:
+    """What both sides of a merge-conflicted skills.lock locked: for `skillpm
+    lock` to keep those versions where the manifest still allows them. A skill
+    locked at two versions keeps the higher one (a merge of an upgrade keeps
+    the upgrade). A side that does not parse contributes nothing."""
+    from skillpm.semver import Version
+
+    sides = conflict_sides(text)
+    if sides is None:
+        return []
+    found: dict[str, LockedSkill] = {}
+    for side in sides:
+        try:
+            lock = parse_lock(side)
+        except LockfileError:
+            continue
+        for e in lock.skills:
+            prev = found.get(e.name)
+            try:
+                newer = prev is None or Version.parse(e.version) > Version.parse(prev.version)
+            except Exception:  # noqa: BLE001 - a version the lock's schema let through but semver refuses
+                newer = prev is None
+            if newer:
+                found[e.name] = e
+    return sorted(found.values(), key=lambda e: e.name)
+
+
 def load_lock(path: Path) -> Lockfile | None:
     try:
         text = path.read_text(encoding="utf-8")

@@ -90,6 +90,15 @@ def load_manifest(path: Path) -> Manifest:
 
 def parse_manifest(text: str, path: Path) -> Manifest:
     """Pure: the manifest text to a model; every problem names file and key."""
+    import re
+
+    marker = re.search(r"^(<{7}|={7}|>{7}|\|{7})( |$)", text, re.MULTILINE)
+    if marker:
+        line = text.count("\n", 0, marker.start()) + 1
+        raise ManifestError(
+            f"{path}: unresolved merge conflict markers (line {line})",
+            hint=f"resolve the conflict in {path.name} by hand, then run `skillpm lock && skillpm install`",
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -25,6 +25,7 @@ skillpm installed (or one skillpm never made) is a conflict.
 | W                                 | W                    | -             | remove                     |
 | E                                 | W                    | -             | conflict: edited, kept     |
 | nothing                           | W                    | -             | forget (removed)           |
+| anything                          | -                    | -             | conflict: not skillpm's    |
 
 With `force`, a conflict becomes a replace (or remove) that first keeps a backup.
 """
@@ -149,10 +150,15 @@ def plan(
     *,
     force: bool = False,
 ) -> Plan:
-    """Compare the install state and the disk with the lock. Folders are visited in name order."""
+    """Compare the install state and the disk with the lock. Folders are visited in name order.
+
+    `observed` should cover every wanted and recorded folder, and every other
+    folder present in the install dir (those are in the way: conflicts).
+    """
     want_by_folder = {e.folder: e for e in wanted}
     out = Plan()
-    for folder in sorted(set(want_by_folder) | set(installed)):
+    present = {f for f, o in observed.items() if o.exists}  # a folder neither locked nor skillpm's is in the way too
+    for folder in sorted(set(want_by_folder) | set(installed) | present):
         want, have = want_by_folder.get(folder), installed.get(folder)
         seen = observed.get(folder, ABSENT)
         out.steps.append(_step(folder, want, have, seen, force))
@@ -161,6 +167,10 @@ def plan(
 
 def _step(folder: str, want: LockedSkill | None, have: Installed | None, seen: Observed, force: bool) -> Step:
     untouched = have is not None and seen.digest is not None and seen.digest == have.integrity
+    if want is None and have is None:  # not locked, not skillpm's: agents load it all the same
+        if force:
+            return Step(REMOVE, folder, backup=True)
+        return Step(CONFLICT, folder, reason=FOREIGN)
     if want is None:
         assert have is not None
         if not seen.exists:

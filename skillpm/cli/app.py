@@ -140,7 +140,7 @@ def _print_outcome(outcome) -> None:
         elif c.kind == "restored":
             _info(f"  {sign} {c.name} {c.new} -> {c.folder}/ (restored)")
         elif c.kind == "removed":
-            _info(f"  {sign} {c.name} {c.old}")
+            _info(f"  {sign} {c.name} {c.old}" if c.old else f"  {sign} {c.folder}/ (not skillpm's)")
         elif c.old == c.new:
             _info(f"  {sign} {c.name} {c.new} (files changed)")
         else:
@@ -160,9 +160,14 @@ def _summary(outcome) -> str:
             counts.append(f"{n} {kind}")
     for reason in sorted({c.reason for c in outcome.conflicts}):
         counts.append(f"{sum(c.reason == reason for c in outcome.conflicts)} kept ({reason})")
-    if not counts:
-        return "Already up to date."
-    return ", ".join(counts) + "."
+    if counts:
+        return ", ".join(counts) + "."
+    written = [p.name for p in outcome.written]
+    if written:
+        return f"No skill changed; updated {' and '.join(written)}."
+    if any(t.changed for t in outcome.targets):
+        return "No skill changed; updated the agent folders."
+    return "Already up to date."
 
 
 def _finish(report) -> None:
@@ -170,8 +175,10 @@ def _finish(report) -> None:
     outcome = report.outcome
     if outcome is None or outcome.ok:
         return
-    _err(f"error: {len(outcome.conflicts)} folder(s) differ from what skillpm installed and were left as they are")
-    _err(f"hint: {outcome.conflicts[0].hint}")
+    n = len(outcome.conflicts)
+    _err(f"error: {n} folder{'s' if n > 1 else ''} left as {'they are' if n > 1 else 'it is'}, so the install dir is not what skills.lock says")
+    for hint in dict.fromkeys(c.hint for c in outcome.conflicts):
+        _err(f"hint: {hint}")
     raise typer.Exit(1)
 
 
@@ -341,6 +348,8 @@ def update(
         if not report.changes:
             _info("Nothing to update.")
         _print_changes(report.changes)
+        for c in report.blocked:
+            _info(f"  ! {c.problem()}: `skillpm update` will stop here; with --force it replaces it (a backup is kept)")
         _info("Dry run: nothing was changed.")
         _print_verbose(report)
         return

@@ -146,7 +146,7 @@ def check_installed(project) -> Check:  # noqa: ANN001 - Project
     bad += [f"{t.target}: {skill}" for t in result.targets for skill, _p in t.problems]
     if bad:
         shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-        edited = any(st.state == "modified" for _n, _v, st in result.skills)
+        edited = any(st.state in ("modified", "foreign") for _n, _v, st in result.skills)
         fix = "`skillpm install --force` restores the locked files, keeping a backup" if edited else "`skillpm install` repairs"
         return Check("installed", "fail", f"{shown} (see `skillpm verify`; {fix})")
     linked = sum(len(t.ok) for t in result.targets)

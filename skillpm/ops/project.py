@@ -28,6 +28,7 @@ class Project:
     install_root: Path | None = None  # the global scope installs under the home folder, not the manifest's
     broken_lock_ok: bool = False  # `skillpm lock`: an unreadable skills.lock counts as absent
     lock_error: str | None = None  # why skills.lock was unreadable (only with broken_lock_ok)
+    salvaged: list[LockedSkill] = field(default_factory=list)  # both sides of a merge-conflicted lock
 
     @property
     def scope(self) -> str:
@@ -95,5 +96,12 @@ def load_project(manifest_path: Path, *, broken_lock_ok: bool = False) -> Projec
     except LockfileError as e:
         if not broken_lock_ok:
             raise
-        return Project(manifest=manifest, manifest_text=text, lock=None, broken_lock_ok=True, lock_error=e.message)
+        from skillpm.lockfile import salvage_conflicted
+
+        try:
+            salvaged = salvage_conflicted((manifest.root / LOCK_NAME).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            salvaged = []
+        return Project(manifest=manifest, manifest_text=text, lock=None, broken_lock_ok=True, lock_error=e.message,
+                       salvaged=salvaged)
     return Project(manifest=manifest, manifest_text=text, lock=lock, broken_lock_ok=broken_lock_ok)

@@ -42,6 +42,7 @@ class Report:
     changes: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # name, old, new
     stats: object = None
     recovered_targets: list = field(default_factory=list)  # targets synced after finishing an interrupted install
+    blocked: list = field(default_factory=list)  # update --dry-run: installer.Conflicts the real run would stop at
 
     @property
     def ok(self) -> bool:
@@ -94,6 +95,9 @@ def lock_drift(project: Project) -> str | None:
             return f"{key}: skills.lock has {entry.source} but {project.manifest.path.name} asks for {spec}"
         if not is_pinned(spec) and not requirement(spec).allows(Version.parse(entry.version)):
             return f"{key}: locked version {entry.version} does not satisfy {spec.range}"
+    changed = _changed_local_skill(project)
+    if changed:
+        return changed
     reachable: set[str] = set()
     stack = list(roots)
     while stack:
@@ -108,6 +112,25 @@ def lock_drift(project: Project) -> str | None:
     extra = sorted(set(by_name) - reachable)
     if extra:
         return f"{extra[0]} is locked but nothing in {project.manifest.path.name} requires it"
+    return None
+
+
+def _changed_local_skill(project: Project) -> str | None:
+    """A local path skill whose folder no longer has the locked digest: the lock is
+    stale (a checkout elsewhere would fail `install --frozen` on the digest)."""
+    from skillpm.digest import tree_digest
+    from skillpm.errors import SkillpmError
+
+    for entry in project.locked:
+        if entry.kind != "path":
+            continue
+        folder = project.root / entry.location
+        try:
+            digest = tree_digest(folder)
+        except (OSError, SkillpmError):
+            return f"{entry.name}: its folder {entry.location} is missing or unreadable"
+        if digest != entry.integrity:
+            return f"{entry.name}: the local skill in {entry.location} changed since skills.lock was written"
     return None
 
 
@@ -216,7 +239,7 @@ def _resolve(project: Project, specs: dict[str, Spec], *, unlock=None, update_al
             specs,
             root=project.root,
             registries=project.manifest.registries,
-            locked=project.locked,
+            locked=project.locked or project.salvaged,
             unlock=unlock,
             update_all=update_all,
             offline=offline,
@@ -258,7 +281,8 @@ def _apply(
         installer = project.installer()
         outcome = installer.apply(planned, force=force, refuse=refuse, files=files, hold=True)
     # after the commit point: agent targets follow the install dir (failures are reported, not raised)
-    outcome.targets = sync_project_targets(project, outcome.entries, force=force)
+    # a folder kept for its local edits keeps its links too: agents still see what the user kept
+    outcome.targets = sync_project_targets(project, [*outcome.entries, *outcome.kept], force=force)
     installer.finish()  # killed before this, recovery syncs the targets again
     return outcome
 
@@ -443,14 +467,19 @@ def lock(project: Project, *, offline: bool = False) -> Report:
     """Resolve and write skills.lock; install nothing."""
     report = Report()
     with locked_project(project, report) as project:
-        if project.lock_error:
+        if project.salvaged:
+            report.notes.append(
+                "skills.lock had merge conflicts: keeping the versions either side locked where "
+                f"{project.manifest.path.name} still allows them (the higher one where the sides differ)"
+            )
+        elif project.lock_error:
             report.notes.append(f"ignored the unreadable skills.lock ({project.lock_error}); regenerating it from {project.manifest.path.name}")
         resolved = _resolve(project, project.manifest.skills, offline=offline)
         report.warnings.extend(resolved.sources.warnings)
         report.stats = resolved.stats
         entries = learn_digests(resolved.planned)
         _write_lock_only(project, entries)
-        report.changes = _diff(project.locked, entries)
+        report.changes = _diff(project.locked or project.salvaged, entries)
     return report
 
 
@@ -491,7 +520,12 @@ def update(project: Project, names: list[str], *, dry_run: bool = False, force: 
         report.stats = resolved.stats
         new_entries = [p.entry for p in resolved.planned]
         report.changes = _diff(project.locked, new_entries)
-        if not dry_run:
+        if dry_run:  # what the real run would stop at
+            from skillpm.installer import _changes_folder
+
+            the_plan = project.installer().plan(new_entries, force=force)
+            report.blocked = [project.installer()._conflict(s, {}) for s in the_plan.conflicts if _changes_folder(s)]
+        else:
             report.outcome = _apply(project, resolved.planned, force=force)
     return report
 

@@ -296,9 +296,11 @@ def test_frozen_refuses_a_local_skill_that_changed_since_locking(cli, project, m
     cli("add", "./skills/pinned", cwd=project)
     lock_before = (project / "skills.lock").read_bytes()
     (src / "notes.md").write_text("changed\n")
+    r = cli("install", "--frozen", cwd=project, rc=1)  # even where the installed copy still matches the lock
+    assert "pinned: the local skill in ./skills/pinned changed since skills.lock was written" in r.err
     shutil.rmtree(project / ".agents")
     r = cli("install", "--frozen", cwd=project, rc=1)
-    assert "does not match the lock" in r.err
+    assert "changed since skills.lock was written" in r.err
     assert (project / "skills.lock").read_bytes() == lock_before
     assert not installed(project, "pinned").exists()
 
