@@ -63,3 +63,14 @@ def slug(text: str) -> str:
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", text.split("://", 1)[-1]).strip("-.")[:60]
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return f"{readable}-{digest}" if readable else digest
+
+
+def new_backup_dir(label: str = "") -> Path:
+    """A new, empty folder under `<cache dir>/backups/`, named by the time: where
+    `--force` keeps what it replaces or deletes (install dir and agent folders alike)."""
+    import tempfile
+    import time
+
+    root = cache_dir() / "backups"
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S") + (f"-{label}-" if label else "-"), dir=root))

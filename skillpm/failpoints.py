@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 _hits: dict[str, int] = {}
 _total = 0
+_lock = threading.Lock()  # staging runs in threads
 
 
 def point(name: str) -> None:
@@ -29,17 +31,18 @@ def point(name: str) -> None:
     if not kill_at and not log:
         return
     global _total
-    _total += 1
-    _hits[name] = _hits.get(name, 0) + 1
-    if log:
-        with open(log, "a", encoding="utf-8") as f:
-            f.write(name + "\n")
-    if not kill_at:
-        return
-    want, _, nth = kill_at.partition(":")
-    if want.isdigit():
-        hit = _total == int(want)
-    else:
-        hit = want == name and _hits[name] == int(nth or "1")
-    if hit:
-        os.kill(os.getpid(), signal.SIGKILL)
+    with _lock:
+        _total += 1
+        _hits[name] = _hits.get(name, 0) + 1
+        if log:
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(name + "\n")
+        if not kill_at:
+            return
+        want, _, nth = kill_at.partition(":")
+        if want.isdigit():
+            hit = _total == int(want)
+        else:
+            hit = want == name and _hits[name] == (int(nth) if nth.isdigit() else 1)
+        if hit:
+            os.kill(os.getpid(), signal.SIGKILL)

@@ -58,6 +58,81 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> N
         os.replace(tmp, path)
 
 
+def checkout_id(folder: Path) -> str | None:
+    """The identity of a folder on this machine (device and inode), None when absent.
+
+    skillpm writes it into the state it keeps in a checkout (install state,
+    journal, targets.json) and trusts such a file only when it matches: a copy
+    committed to a repository and checked out elsewhere is a new folder, so it
+    counts as absent rather than as a record of what skillpm did here.
+    """
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return None
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+def read_capped(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, without following a link, refusing devices and
+    FIFOs (never blocking on one) and anything over `limit` bytes (OSError)."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise OSError(f"{path}: not a regular file")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"{path}: larger than {limit} bytes")
+    return data
+
+
+def read_json_capped(path: Path, limit: int) -> object:
+    """JSON from a capped regular file; any failure (absent, link, too big, too
+    deep, not JSON, not UTF-8) is None: for state files skillpm can rebuild."""
+    import json
+
+    try:
+        return json.loads(read_capped(path, limit))
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def is_plain_name(name: object) -> bool:
+    """One folder name: not empty, no separator or NUL, not hidden (so never '.' or '..')."""
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and not name.startswith(".")
+        and not any(c in name for c in "/\\\x00")
+    )
+
+
+def remove_path(path: Path) -> None:
+    """Delete a folder tree, a file or a link (never following a link)."""
+    import shutil
+
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        path.unlink()
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make renames in `folder` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def remove_stale_temps(folder: Path, names: list[str]) -> list[Path]:
     """Delete the temp files that killed atomic writes of `names` left in `folder`.
 

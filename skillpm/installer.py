@@ -29,9 +29,9 @@ share it whatever their HOME or cache dir.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -40,10 +40,9 @@ from pathlib import Path
 
 from skillpm import failpoints
 from skillpm.errors import InstallError, IntegrityError
-from skillpm.fs import atomic_write, file_lock
+from skillpm.fs import atomic_write, checkout_id, file_lock, fsync_dir, is_plain_name, read_capped, remove_path
 from skillpm.lockfile import UNKNOWN_DIGEST, LockedSkill
 from skillpm.plan import (
-    CONFLICT,
     FORGET,
     INSTALL,
     KEEP,
@@ -64,8 +63,10 @@ STATE_VERSION = 2
 COMMITTED = "committed"  # marker in the transaction folder, written right after the project files
 STAGING_WORKERS = 8
 MAX_JOURNAL_BYTES = 64 * 1024 * 1024  # holds the old skills.toml and skills.lock and the state
-MAX_STATE_BYTES = 64 * 1024 * 1024
+MAX_STATE_BYTES = 8 * 1024 * 1024  # ~15,000 skills
 PENDING = "an interrupted install is pending; run `skillpm install` to finish it"
+COMPLETED = "completed an interrupted install"
+ROLLED_BACK = "rolled back an interrupted install"
 
 
 @dataclass
@@ -181,15 +182,17 @@ class Installer:
         self.project_files = {os.path.abspath(p) for p in project_files}
 
     def _check_dirs(self) -> None:
-        """The state folder and the transaction folder must be real folders: a
-        link (say, committed to a cloned repository) would send writes and
-        recovery's moves elsewhere."""
-        for path in (self.state_dir, self.txn):
+        """The state folder and the transaction folders must be real folders (and
+        the lock a real file): a link (say, committed to a cloned repository)
+        would send writes and recovery's moves elsewhere."""
+        for path in (self.state_dir, self.txn, *(self.txn / sub for sub in ("old", "new", "learn"))):
             if path.is_symlink() or (os.path.lexists(path) and not path.is_dir()):
                 raise InstallError(
                     f"{path} is {'a symbolic link' if path.is_symlink() else 'not a folder'}; skillpm keeps its install state there",
                     hint=f"remove {path} (it is not skillpm's) and run the command again",
                 )
+        if (self.state_dir / "lock").is_symlink():
+            raise InstallError(f"{self.state_dir / 'lock'} is a symbolic link", hint="remove it and run the command again")
 
     # -- locking and recovery --------------------------------------------
 
@@ -212,10 +215,13 @@ class Installer:
         """Is an interrupted transaction waiting for recovery (or one running right now)?"""
         return (self.txn / "journal.json").exists()
 
-    def recover(self) -> str | None:
-        """Finish or undo an interrupted transaction; also sweep the trash. Returns what was done.
+    def recover(self, *, hold: bool = False) -> str | None:
+        """Finish or undo an interrupted transaction; also sweep the trash.
+        Returns what was done (COMPLETED, ROLLED_BACK) or None.
 
         Repeatable: killed at any point, the next call finishes the same way.
+        `hold`: a completed transaction stays open until `finish()`, so that
+        the caller's next step (syncing agent targets) is redone if it dies.
         """
         self._check_dirs()
         self._empty_trash()
@@ -228,19 +234,19 @@ class Installer:
         journal = self._read_journal(journal_path)
         if (self.txn / COMMITTED).exists():
             self._write_state(journal["new_state"])
-            self._discard_txn()
-            return "completed an interrupted install"
+            if not hold:
+                self._discard_txn()
+            return COMPLETED
         for op in reversed(journal["ops"]):
             self._undo_move(op["folder"], had_old=op["old"], had_new=op["new"])
-        for item in journal["files"]:
-            path, old = Path(item["path"]), item["old"]
+        for path, old in journal["files"]:
             failpoints.point("recover.file")
             if old is None:
                 path.unlink(missing_ok=True)
-            elif _read_text(path) != old:
+            elif _read_bytes(path) != old:
                 atomic_write(path, old)
         self._discard_txn()
-        return "rolled back an interrupted install"
+        return ROLLED_BACK
 
     def _read_journal(self, path: Path) -> dict:
         """The journal, checked: folders are plain names in the install dir, files
@@ -253,29 +259,35 @@ class Installer:
             )
 
         try:
-            journal = json.loads(_read_capped(path, MAX_JOURNAL_BYTES))
+            journal = json.loads(read_capped(path, MAX_JOURNAL_BYTES))
         except (OSError, ValueError, RecursionError):
             raise bad("is unreadable") from None
-        if not isinstance(journal, dict) or not isinstance(journal.get("ops", []), list):
+        if not isinstance(journal, dict):
             raise bad("is malformed")
-        files = journal.get("files", [])
-        for key in ("manifest", "lock"):  # a journal of skillpm before the install state (0.1)
-            if journal.get(f"{key}_path"):
-                files = [*files, {"path": journal[f"{key}_path"], "old": journal.get(f"old_{key}")}]
-        if not isinstance(files, list):
+        if journal.get("checkout") != checkout_id(self.state_dir):
+            raise bad("was not written in this checkout (committed to a repository, or copied from another folder)")
+        ops, files = journal.get("ops"), journal.get("files")
+        if not isinstance(ops, list) or not isinstance(files, list):
             raise bad("is malformed")
-        for op in journal.get("ops", []):
-            if not (isinstance(op, dict) and _plain_folder(op.get("folder")) and isinstance(op.get("old"), bool)
-                    and isinstance(op.get("new"), bool)):
+        seen: set[str] = set()
+        for op in ops:
+            if not (isinstance(op, dict) and is_plain_name(op.get("folder")) and isinstance(op.get("old"), bool)
+                    and isinstance(op.get("new"), bool)) or op["folder"] in seen:
                 raise bad(f"names an unsafe folder or step ({str(op)[:80]!r})")
+            seen.add(op["folder"])
+        checked: list[tuple[Path, bytes | None]] = []
         for item in files:
-            if not (isinstance(item, dict) and isinstance(item.get("path"), str)
-                    and (item.get("old") is None or isinstance(item.get("old"), str))):
+            old = item.get("old") if isinstance(item, dict) else None
+            if not (isinstance(item, dict) and isinstance(item.get("path"), str) and (old is None or isinstance(old, str))):
                 raise bad("is malformed")
             if os.path.abspath(item["path"]) not in self.project_files:
                 raise bad(f"names a file that is not this project's skills.toml or skills.lock ({item['path'][:200]!r})")
-        state = journal.get("new_state", {})
-        return {"ops": journal.get("ops", []), "files": files,
+            try:
+                checked.append((Path(item["path"]), None if old is None else base64.b64decode(old, validate=True)))
+            except ValueError:
+                raise bad("is malformed") from None
+        state = journal.get("new_state")
+        return {"ops": ops, "files": checked,
                 "new_state": _state_records(_parse_state(state)) if isinstance(state, dict) else {}}
 
     def _undo_move(self, folder: str, *, had_old: bool, had_new: bool) -> None:
@@ -292,8 +304,10 @@ class Installer:
             os.replace(placed, new)  # the new copy had been moved in
         if had_old and old_aside:
             failpoints.point("recover.restore")
-            if os.path.lexists(placed):  # cannot happen after the step above; never lose the old copy
-                _remove(placed)
+            if os.path.lexists(placed):  # something new took the empty place meanwhile: keep it, aside
+                from skillpm.cache import new_backup_dir
+
+                os.replace(placed, new_backup_dir("occupied") / folder)
             os.replace(old, placed)
 
     def _discard_txn(self) -> None:
@@ -308,26 +322,31 @@ class Installer:
             return
         for p in self.state_dir.iterdir():
             if p.name.startswith("trash-"):
-                _remove(p)
+                remove_path(p)
 
     # -- the install state ------------------------------------------------
 
     def read_state(self) -> dict[str, Installed]:
-        """Folder -> what skillpm last installed there. Unreadable state counts as empty."""
+        """Folder -> what skillpm last installed there.
+
+        Unreadable state counts as empty, and so does state written in another
+        checkout (committed to a repository, or copied): it says nothing about
+        what skillpm did here, so its folders count as not skillpm's.
+        """
         try:
-            data = json.loads(_read_capped(self.state_dir / STATE_FILE, MAX_STATE_BYTES))
+            data = json.loads(read_capped(self.state_dir / STATE_FILE, MAX_STATE_BYTES))
         except (OSError, ValueError, RecursionError):
             return {}
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            return {}  # version 1 had no checkout id: its folders are judged by their bytes alone
+        if data.get("checkout") != checkout_id(self.state_dir):
             return {}
-        if data.get("version") == STATE_VERSION:
-            return _parse_state(data.get("skills"))
-        return _parse_state(data)  # version 1: {folder: {"integrity", "files"}}
+        return _parse_state(data.get("skills"))
 
     def _write_state(self, state: dict) -> None:
         self._make_state_dir()
         failpoints.point("state.write")
-        data = {"version": STATE_VERSION, "skills": state}
+        data = {"version": STATE_VERSION, "checkout": checkout_id(self.state_dir), "skills": state}
         atomic_write(self.state_dir / STATE_FILE, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
     def observe(self, folders: Iterable[str]) -> dict[str, Observed]:
@@ -393,6 +412,12 @@ class Installer:
             return []
         return sorted(p.name for p in self.dir.iterdir() if not p.name.startswith("."))
 
+    def blocked(self, wanted: Iterable[LockedSkill], folders: set[str], *, force: bool = False) -> list[Conflict]:
+        """The conflicts a transaction refusing on `folders` would stop at (update --dry-run)."""
+        the_plan = self.plan(wanted, force=force)
+        state = self.read_state()
+        return [self._conflict(s, state) for s in the_plan.conflicts if s.folder in folders]
+
     # -- the transaction --------------------------------------------------
 
     def apply(
@@ -400,10 +425,11 @@ class Installer:
         wanted: list[Planned],
         *,
         force: bool = False,
-        refuse: str = "never",
+        refuse: str | set[str] = "never",
         files: Callable[[list[LockedSkill]], list[tuple[Path, str]]] | None = None,
         backup_root: Path | None = None,
         hold: bool = False,
+        prepare: Callable[[list[LockedSkill]], dict[str, tuple[Source, Release]]] | None = None,
     ) -> Outcome:
         """Bring the install dir to `wanted` and write the project files, in one transaction.
 
@@ -412,22 +438,31 @@ class Installer:
         written. Conflicts (folders whose files differ from what skillpm
         installed) are left alone and reported in the outcome, and the rest
         is applied (`refuse="never"`, `install`). `refuse="any"` (install
-        --frozen) raises ConflictError before anything changes; `"changes"`
-        (add, remove, update) raises only for conflicts on folders whose
-        content the transaction would change, and reports the rest.
+        --frozen) raises ConflictError before anything changes; a set of
+        folders (add, remove, update: those whose lock entry they change)
+        raises only for conflicts on those, and reports the rest.
+
+        `prepare(entries)`: the sources (folder -> (source, release)) of the
+        entries the plan fetches whose Planned carries none (install from the
+        lock builds them only for those).
 
         `hold`: keep the committed transaction open until `finish()`, so that
         what the caller does next (syncing agent targets) is redone by
         recovery if the process dies first.
         """
         _check_collisions(wanted)
+        if self.pending():  # never build a transaction over one that recovery has not finished
+            raise InstallError(PENDING)
         by_folder = {p.entry.folder: p for p in wanted}
         state = self.read_state()
         observed = self.observe(set(by_folder) | set(state) | set(self.present()))
         the_plan = make_plan([p.entry for p in wanted], state, observed, force=force)
         outcome = Outcome(conflicts=[self._conflict(s, state) for s in the_plan.conflicts])
         outcome.kept = [s.have.entry for s in the_plan.conflicts if s.want is None and s.have is not None and s.have.entry]
-        blocking = [c for c, s in zip(outcome.conflicts, the_plan.conflicts) if refuse == "any" or (refuse == "changes" and _changes_folder(s))]
+        blocking = [
+            c for c, s in zip(outcome.conflicts, the_plan.conflicts)
+            if refuse == "any" or (isinstance(refuse, set) and s.folder in refuse)
+        ]
         if blocking:
             raise ConflictError(blocking)
 
@@ -436,9 +471,11 @@ class Installer:
         learn_only = [
             by_folder[s.folder] for s in the_plan.conflicts if s.want is not None and s.want.integrity == UNKNOWN_DIGEST
         ]
-        for p in to_stage + learn_only:
-            if p.source is None:
-                raise InstallError(f"{p.entry.name}: no source to fetch {p.entry.folder}/ from")  # a bug, not a user error
+        unsourced = [p.entry for p in to_stage + learn_only if p.source is None]
+        if unsourced:  # sources only for what this plan fetches: a no-op install asks no remote anything
+            got = prepare(unsourced) if prepare is not None else {}
+            to_stage = [_sourced(p, got) for p in to_stage]
+            learn_only = [_sourced(p, got) for p in learn_only]
         moving = [s for s in the_plan.steps if s.writes]
         staged: dict[str, LockedSkill] = {}
         hashes: dict[str, dict[str, str]] = {}
@@ -486,7 +523,7 @@ class Installer:
         final.sort(key=lambda e: order[e.folder])
         outcome.entries = final
 
-        writes = [(path, text) for path, text in (files(final) if files else []) if _read_text(path) != text]
+        writes = [(path, text) for path, text in (files(final) if files else []) if _read_bytes(path) != text.encode("utf-8")]
         outcome.written = [path for path, _ in writes]
         state_changed = new_state != _state_records(state)
         if not moving and not writes:
@@ -506,7 +543,7 @@ class Installer:
     def commit_files(self, writes: list[tuple[Path, str]]) -> list[Path]:
         """Write project files (skills.toml, skills.lock) together, in one journaled
         transaction, when no folder moves (`skillpm import`). Returns those whose bytes changed."""
-        writes = [(path, text) for path, text in writes if _read_text(path) != text]
+        writes = [(path, text) for path, text in writes if _read_bytes(path) != text.encode("utf-8")]
         if len(writes) == 1:
             atomic_write(*writes[0])
         elif writes:
@@ -534,21 +571,21 @@ class Installer:
                 self._discard_txn()
             (self.txn / "new").mkdir(parents=True)
         (self.txn / "old").mkdir(exist_ok=True)
+        backup_dir = None
+        if forced:  # made before the journal: failing here leaves nothing pending
+            try:
+                backup_dir = _new_backup_dir(backup_root)
+            except BaseException:
+                self._discard_txn()
+                raise
         journal = {
+            "checkout": checkout_id(self.state_dir),
             "ops": ops,
-            "files": [{"path": str(path), "old": _read_text(path)} for path, _ in writes],
+            "files": [{"path": str(path), "old": _b64(_read_bytes(path))} for path, _ in writes],
             "new_state": new_state if new_state is not None else _state_records(self.read_state()),
         }
         failpoints.point("txn.journal")
         atomic_write(self.txn / "journal.json", json.dumps(journal))
-
-        backup_dir = None
-        if forced:
-            import tempfile  # a fresh folder per run: two --force runs in one second must not collide
-
-            root = backup_root or _default_backup_root()
-            root.mkdir(parents=True, exist_ok=True)
-            backup_dir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S") + "-", dir=root))
         try:
             for op in ops:
                 folder = op["folder"]
@@ -562,11 +599,13 @@ class Installer:
                 if op["new"]:
                     failpoints.point("txn.move_new")
                     os.replace(self.txn / "new" / folder, placed)
+            fsync_dir(self.dir)
             for path, text in writes:
                 failpoints.point("txn.file")
                 atomic_write(path, text)
             failpoints.point("txn.commit")
             (self.txn / COMMITTED).touch()  # the commit point: from here on, recovery rolls forward
+            fsync_dir(self.txn)
         except Exception:
             self.recover()  # put the old state back now rather than on the next run
             raise
@@ -584,27 +623,32 @@ class Installer:
         have, want = step.have, step.want
         name = want.name if want is not None else have.name if have is not None else step.folder
         detail = ""
-        if have is not None and have.entry is not None:
+        placed = self.dir / step.folder
+        if placed.is_symlink() or not placed.is_dir():
+            detail = "a link" if placed.is_symlink() else "not a folder"
+        elif have is not None and have.entry is not None:
             st = self.status(have.entry, state)
             if st.state == "modified" and st.details_known:
                 detail = st.describe().split(": ", 1)[1]
-            elif st.state == "missing":
-                detail = "not a folder"
         return Conflict(step.folder, name, step.reason or LOCAL_EDIT, removing=want is None, detail=detail)
 
     def _stage_all(self, jobs: list[tuple[Planned, Path]]) -> list[tuple[Planned, dict[str, str]]]:
         """Fetch and check every new skill; network-bound, so a few at a time.
 
         Each job writes only its own folder under the txn. The first failure
-        is raised after the others stop (the caller removes the whole txn).
+        is raised once the running fetches end; queued ones are cancelled (the
+        caller removes the whole txn).
         """
         if len(jobs) <= 1:
             return [self._stage(p, dest) for p, dest in jobs]
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(STAGING_WORKERS, len(jobs)), thread_name_prefix="skillpm-stage") as pool:
+        pool = ThreadPoolExecutor(max_workers=min(STAGING_WORKERS, len(jobs)), thread_name_prefix="skillpm-stage")
+        try:
             futures = [pool.submit(self._stage, p, dest) for p, dest in jobs]
             return [f.result() for f in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _stage(self, plan: Planned, dest: Path) -> tuple[Planned, dict[str, str]]:
         from skillpm.digest import digest_entries, file_hashes
@@ -623,6 +667,15 @@ class Installer:
         return plan, found
 
 
+def _sourced(p: Planned, got: dict[str, tuple[Source, Release]]) -> Planned:
+    if p.source is not None:
+        return p
+    if p.entry.folder not in got:
+        raise InstallError(f"{p.entry.name}: no source to fetch {p.entry.folder}/ from", hint="run the command again")
+    source, release = got[p.entry.folder]
+    return Planned(entry=p.entry, source=source, release=release, check_integrity=p.check_integrity)
+
+
 class ConflictError(InstallError):
     """Folders whose files are not what skillpm installed stand in the way: nothing changed."""
 
@@ -632,29 +685,24 @@ class ConflictError(InstallError):
         super().__init__(f"nothing was changed: {listed}", hint=conflicts[0].hint)
 
 
-def _changes_folder(step: Step) -> bool:
-    """Would applying `step` (were it not a conflict) change what the folder holds?"""
-    from skillpm.plan import wanted_digest
-
-    if step.want is None and step.have is None:
-        return False  # a folder neither locked nor skillpm's: no transaction changes it
-    if step.want is None or step.have is None:
-        return True
-    return wanted_digest(step.want, step.have) != step.have.integrity
-
-
 def _changes(the_plan: Plan, staged: dict[str, LockedSkill]) -> list[Change]:
     """What moved, as the user sees it: a name that left one folder for another is one change."""
     out: list[Change] = []
-    gone = {s.have.name: s for s in the_plan.of(REMOVE, FORGET) if s.have is not None}
+    gone: dict[str, list[Step]] = {}
+    for s in the_plan.of(REMOVE, FORGET):
+        if s.have is not None:
+            gone.setdefault(s.have.name, []).append(s)
     for step in the_plan.steps:
         if step.kind not in (INSTALL, REPLACE):
             continue
         new = staged.get(step.folder, step.want)
         assert new is not None
         have = step.have
-        if have is None and new.name in gone:
-            have = gone.pop(new.name).have
+        if have is not None and have.entry is not None and have.name != new.name:  # another skill took the folder
+            out.append(Change("removed", have.name, step.folder, have.version, None))
+            have = None
+        if have is None and gone.get(new.name):
+            have = gone[new.name].pop().have
         if step.restores:
             out.append(Change("restored", new.name, step.folder, have.version if have else None, new.version))
         elif have is None:
@@ -667,8 +715,9 @@ def _changes(the_plan: Plan, staged: dict[str, LockedSkill]) -> list[Change]:
     for step in the_plan.of(REMOVE):
         if step.have is None:  # --force over a folder skillpm never made (a backup was kept)
             out.append(Change("removed", step.folder, step.folder, None, None))
-    for step in the_plan.of(REMOVE, FORGET):
-        if step.have is not None and step.have.name in gone:
+    for steps in gone.values():
+        for step in steps:
+            assert step.have is not None
             out.append(Change("removed", step.have.name, step.folder, step.have.version, None))
     return out
 
@@ -697,28 +746,6 @@ def _state_records(state: dict[str, Installed]) -> dict[str, dict]:
     return out
 
 
-_FOLDER_RE = re.compile(r"[^/\\\x00]+\Z")
-
-
-def _plain_folder(name: object) -> bool:
-    """A single folder name in the install dir: not empty, no separator, not hidden (so never '.' or '..')."""
-    return isinstance(name, str) and bool(_FOLDER_RE.match(name)) and not name.startswith(".")
-
-
-def _read_capped(path: Path, limit: int) -> str:
-    """A regular file's text, refusing links, devices and anything over `limit` bytes."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as f:
-        import stat as stat_
-
-        if not stat_.S_ISREG(os.fstat(f.fileno()).st_mode):
-            raise OSError(f"{path}: not a regular file")
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise OSError(f"{path}: larger than {limit} bytes")
-    return data.decode("utf-8")
-
-
 def _parse_state(skills: object) -> dict[str, Installed]:
     """Records that do not parse are dropped: their folders count as not skillpm's."""
     from pydantic import ValidationError
@@ -729,7 +756,7 @@ def _parse_state(skills: object) -> dict[str, Installed]:
     if not isinstance(skills, dict):
         return out
     for folder, rec in skills.items():
-        if not _plain_folder(folder) or not isinstance(rec, dict):
+        if not is_plain_name(folder) or not isinstance(rec, dict):
             continue
         integrity, files = rec.get("integrity"), rec.get("files", {})
         if not isinstance(integrity, str) or not _DIGEST_RE.match(integrity) or not isinstance(files, dict):
@@ -758,13 +785,29 @@ def _digest_or_none(path: Path) -> str | None:
         return None
 
 
-def _read_text(path: Path) -> str | None:
+def _read_bytes(path: Path) -> bytes | None:
+    """A project file's bytes now (None: absent), for the journal and to skip writes that change nothing."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError):
-        return ""  # unreadable: never equal to a text we write, so it is rewritten
+    except OSError as e:
+        raise InstallError(f"{path}: cannot read it ({e.strerror or e})") from e
+
+
+def _b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def _new_backup_dir(root: Path | None) -> Path:
+    if root is None:
+        from skillpm.cache import new_backup_dir
+
+        return new_backup_dir()
+    import tempfile
+
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S") + "-", dir=root))
 
 
 def _check_collisions(wanted: list[Planned]) -> None:
@@ -780,13 +823,6 @@ def _check_collisions(wanted: list[Planned]) -> None:
         seen[e.folder] = e
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif os.path.lexists(path):
-        path.unlink()
-
-
 def _backup(path: Path, dest: Path) -> None:
     """Copy what is about to be replaced; links are copied as links."""
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -796,10 +832,6 @@ def _backup(path: Path, dest: Path) -> None:
         shutil.copy2(path, dest, follow_symlinks=False)
 
 
-def _default_backup_root() -> Path:
-    from skillpm.cache import cache_dir
-
-    return cache_dir() / "backups"
 
 
 __all__ = ["Change", "Conflict", "ConflictError", "Installer", "Outcome", "PENDING", "Planned", "SkillStatus"]

@@ -220,13 +220,28 @@ def _state_path(install_dir: Path) -> Path:
     return install_dir / ".skillpm" / STATE_FILE
 
 
+MAX_STATE_BYTES = 8 * 1024 * 1024
+
+
 def _read_state(install_dir: Path) -> dict[str, dict]:
-    try:
-        data = json.loads(_state_path(install_dir).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+    """What skillpm made in each target folder. Anything unreadable, malformed, or
+    written in another checkout (committed to a repository) counts as nothing:
+    its entries are then never deleted, only reported as not skillpm's."""
+    from skillpm.fs import checkout_id, read_json_capped
+
+    data = read_json_capped(_state_path(install_dir), MAX_STATE_BYTES)
+    if not isinstance(data, dict) or data.get("checkout") != checkout_id(install_dir / ".skillpm"):
         return {}
-    targets = data.get("targets") if isinstance(data, dict) else None
-    return targets if isinstance(targets, dict) else {}
+    targets = data.get("targets")
+    if not isinstance(targets, dict):
+        return {}
+    clean: dict[str, dict] = {}
+    for key, record in targets.items():
+        if not isinstance(key, str) or not isinstance(record, dict) or not isinstance(record.get("skills", {}), dict):
+            continue
+        skills = {k: v for k, v in record.get("skills", {}).items() if isinstance(k, str) and isinstance(v, dict)}
+        clean[key] = {"target": str(record.get("target", "?")), "skills": skills}
+    return clean
 
 
 def _write_state(install_dir: Path, state: dict[str, dict]) -> None:
@@ -236,7 +251,11 @@ def _write_state(install_dir: Path, state: dict[str, dict]) -> None:
     path = _state_path(install_dir)
     if not clean and not path.exists():
         return
-    atomic_write(path, json.dumps({"version": STATE_VERSION, "targets": clean}, indent=1, sort_keys=True) + "\n")
+    from skillpm.fs import checkout_id
+
+    path.parent.mkdir(parents=True, exist_ok=True)  # the id is the folder's: it must exist first
+    data = {"version": STATE_VERSION, "checkout": checkout_id(install_dir / ".skillpm"), "targets": clean}
+    atomic_write(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 def _key(folder: Path, install_dir: Path) -> str:
@@ -566,7 +585,9 @@ def _take_over(canonical: Path, dest: Path, entry, mode: str, made: dict[str, di
 
 
 def _simple_name(name: str) -> bool:
-    return bool(name) and "/" not in name and "\\" not in name and not name.startswith(".") and name not in (".", "..")
+    from skillpm.fs import is_plain_name
+
+    return is_plain_name(name)
 
 
 def _made(record: dict, entry) -> dict:  # noqa: ANN001 - LockedSkill

@@ -174,12 +174,21 @@ def import_lock(project, lock_file: Path, *, offline: bool = False) -> ImportRep
             new[key] = spec
             present.append((f, key))
             report.imported.append(Imported(key, f.name, spec, how))
-    if new:
-        done = lock_new_specs(project, new, offline=offline)
-        report.warnings.extend(done.notes + done.warnings)
-        report.changes = done.changes
-    if present:
-        report.targets, report.unknown_agents = set_implied_targets(project, present)
+    if not present:
+        return report
+
+    def add_targets(fresh, text: str) -> str:  # noqa: ANN001 - Project
+        """The [install] targets edit, made in the same transaction as the skills."""
+        from skillpm.manifest import add_install_targets
+
+        report.targets, report.unknown_agents = implied_targets(fresh, present)
+        if not report.targets:
+            return text
+        return add_install_targets(text, [name for name, _ in report.targets], in_pyproject=fresh.manifest.in_pyproject)
+
+    done = lock_new_specs(project, new, offline=offline, edit_manifest=add_targets)
+    report.warnings.extend(done.notes + done.warnings)
+    report.changes = done.changes
     return report
 
 
@@ -214,23 +223,10 @@ def implied_targets(project, present: list[tuple[ForeignSkill, str]]) -> tuple[l
     return out, unknown
 
 
-def set_implied_targets(project, present: list[tuple[ForeignSkill, str]]) -> tuple[list[tuple[str, str]], list[str]]:  # noqa: ANN001 - Project
-    """Append the implied targets to `[install] targets`, under the project's lock."""
-    from skillpm.fs import atomic_write
-    from skillpm.manifest import add_install_targets
-    from skillpm.ops.sync import locked_project
-
-    with locked_project(project) as fresh:
-        added, unknown = implied_targets(fresh, present)
-        if added:
-            text = add_install_targets(fresh.manifest_text, [name for name, _ in added], in_pyproject=fresh.manifest.in_pyproject)
-            if text != fresh.manifest_text:
-                atomic_write(fresh.manifest.path, text)
-    return added, unknown
-
-
 def _plain_name(name: str) -> bool:
-    return bool(name) and "/" not in name and "\\" not in name and not name.startswith(".")
+    from skillpm.fs import is_plain_name
+
+    return is_plain_name(name)
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -65,12 +65,34 @@ class Project:
     def installer(self) -> Installer:
         """The installer of this project's install dir; its transactions may write
         (and recovery may restore) only skills.toml (or pyproject.toml) and skills.lock."""
+        if self.scope == "project":
+            _check_inside(self.install_dir, self.root, "the install dir")
         return Installer(self.install_dir, project_files=(self.manifest.path, self.lock_path))
 
     def reload(self) -> Project:
         fresh = load_project(self.manifest.path, broken_lock_ok=self.broken_lock_ok)
         fresh.install_root = self.install_root
         return fresh
+
+
+def _check_inside(folder: Path, root: Path, what: str) -> None:
+    """A project's own folders must stay in the project once links are followed: a
+    link committed to a repository must not send installs (or deletions) elsewhere."""
+    import os
+
+    real, base = os.path.realpath(folder), os.path.realpath(root)
+    if os.path.commonpath([real, base]) != base:
+        raise ManifestError(
+            f"{what} {folder} leads outside the project (to {real}) through a symbolic link",
+            hint="remove the link, or set [install] dir to a folder inside the project",
+        )
+
+
+def inside(folder: Path, root: Path) -> bool:
+    import os
+
+    real, base = os.path.realpath(folder), os.path.realpath(root)
+    return os.path.commonpath([real, base]) == base
 
 
 def find_project(cwd: Path | None = None, *, broken_lock_ok: bool = False) -> Project:

@@ -59,18 +59,21 @@ def locked_project(project: Project, report: Report | None = None) -> Iterator[P
 
     installer = project.installer()
     with installer.lock():
-        done = installer.recover()
+        from skillpm.installer import COMPLETED
+
+        done = installer.recover(hold=True)
         fresh = project.reload()
         remove_stale_temps(fresh.root, [fresh.manifest.path.name, fresh.lock_path.name])
-        remove_stale_temps(installer.state_dir, ["state.json", "targets.json", "journal.json", ".gitignore"])
+        remove_stale_temps(installer.state_dir, ["state.json", "targets.json", ".gitignore"])
         if done:
             fresh.notes.append(done)
             if report is not None:
                 report.notes.append(done)
-            if done.startswith("completed"):  # the folders moved: agent targets follow them now
+            if done == COMPLETED:  # the folders moved: agent targets follow them, then the transaction closes
                 from skillpm.ops.targets import sync_project_targets
 
                 targets = sync_project_targets(fresh, fresh.locked)
+                installer.finish()
                 if report is not None:
                     report.recovered_targets = targets
         yield fresh
@@ -198,31 +201,26 @@ def _git_url(entry: LockedSkill, project: Project) -> str:
     return entry.location
 
 
-def _planned_from_lock(project: Project, *, offline: bool, force: bool = False) -> list[Planned]:
-    """Install exactly the lock: sources only for the folders the plan changes
-    (so a no-op install asks no remote anything); every digest is checked."""
-    from skillpm.plan import INSTALL, REPLACE
+def _lock_sources(project: Project, *, offline: bool) -> Callable[[list[LockedSkill]], dict]:
+    """For the installer: the sources of exactly the lock entries its plan fetches
+    (a no-op install asks no remote anything); every digest is checked."""
 
-    the_plan = project.installer().plan(project.locked, force=force)
-    fetch = {s.folder for s in the_plan.steps if s.kind in (INSTALL, REPLACE)}
-    fetch |= {s.folder for s in the_plan.conflicts if s.want is not None and force}
-    planned = []
-    for entry in project.locked:
-        if entry.folder not in fetch:
-            planned.append(Planned(entry=entry))
-            continue
-        if entry.kind == "git" and entry.tag and entry.commit:  # only what is fetched again asks the remote
-            from skillpm.sources.git import check_tag
+    def prepare(entries: list[LockedSkill]) -> dict:
+        out = {}
+        for entry in entries:
+            if entry.kind == "git" and entry.tag and entry.commit:  # only what is fetched again asks the remote
+                from skillpm.sources.git import check_tag
 
-            check_tag(_git_url(entry, project), entry.tag, entry.commit, name=entry.name, offline=offline)
-        source, release = source_from_lock(entry, project, offline=offline)
-        planned.append(Planned(entry=entry, source=source, release=release))
-    git_items = [(p.source, p.release) for p in planned if p.source is not None and p.entry.kind == "git"]
-    if git_items and not offline:
-        from skillpm.sources.git import prefetch_releases
+                check_tag(_git_url(entry, project), entry.tag, entry.commit, name=entry.name, offline=offline)
+            out[entry.folder] = source_from_lock(entry, project, offline=offline)
+        git_items = [pair for e, pair in zip(entries, out.values()) if e.kind == "git"]
+        if git_items and not offline:
+            from skillpm.sources.git import prefetch_releases
 
-        prefetch_releases(git_items)  # one request per remote; errors resurface per skill
-    return planned
+            prefetch_releases(git_items)  # one request per remote; errors resurface per skill
+        return out
+
+    return prepare
 
 
 def _write_lock_only(project: Project, entries: list[LockedSkill]) -> None:
@@ -253,14 +251,17 @@ def _apply(
     force: bool,
     manifest_text: str | None = None,
     frozen: bool = False,
-    refuse: str = "changes",
+    refuse: str | None = None,
+    prepare: Callable[[list[LockedSkill]], dict] | None = None,
 ) -> Outcome:
     """One transaction: the install dir, skills.toml and skills.lock (only files
     whose bytes change; --frozen writes neither), then the agent targets.
 
-    `refuse` (see Installer.apply): `add`, `remove` and `update` change
-    nothing when a folder they would change holds local edits; `install`
-    applies the rest ("never"); `install --frozen` changes nothing on any ("any").
+    `refuse` (see Installer.apply): by default (`add`, `remove`, `update`)
+    nothing changes when a folder whose lock entry this command changes holds
+    local edits; `install` applies the rest ("never"); `install --frozen`
+    changes nothing on any conflict ("any"). Agent targets are taken over
+    (foreign entries replaced, with backups) only by `install --force`.
     """
     from skillpm.ops.progress import Ticking, step
     from skillpm.ops.targets import sync_project_targets
@@ -277,14 +278,30 @@ def _apply(
         else p
         for p in planned
     ]
+    if prepare is not None:
+        inner = prepare
+
+        def prepare(entries: list[LockedSkill]) -> dict:
+            return {f: (Ticking(src, f), rel) for f, (src, rel) in inner(entries).items()}
+
     with step("Installing"):
         installer = project.installer()
-        outcome = installer.apply(planned, force=force, refuse=refuse, files=files, hold=True)
+        changing = _changing_folders(project.locked, [p.entry for p in planned]) if refuse is None else refuse
+        outcome = installer.apply(planned, force=force, refuse=changing, files=files, hold=True, prepare=prepare)
     # after the commit point: agent targets follow the install dir (failures are reported, not raised)
     # a folder kept for its local edits keeps its links too: agents still see what the user kept
-    outcome.targets = sync_project_targets(project, [*outcome.entries, *outcome.kept], force=force)
-    installer.finish()  # killed before this, recovery syncs the targets again
+    try:
+        outcome.targets = sync_project_targets(project, [*outcome.entries, *outcome.kept], force=force and refuse is not None)
+    finally:
+        installer.finish()  # killed before this (no finally runs), recovery syncs the targets again
     return outcome
+
+
+def _changing_folders(old: list[LockedSkill], new: list[LockedSkill]) -> set[str]:
+    """The folders whose lock entry goes from `old` to `new` changes (added, moved or dropped)."""
+    before = {e.folder: e for e in old}
+    after = {e.folder: e for e in new}
+    return {f for f in set(before) | set(after) if before.get(f) != after.get(f)}
 
 
 def install(project: Project, *, frozen: bool = False, force: bool = False, offline: bool = False) -> Report:
@@ -303,8 +320,9 @@ def install(project: Project, *, frozen: bool = False, force: bool = False, offl
             report.stats = resolved.stats
             planned = resolved.planned
         else:
-            planned = _planned_from_lock(project, offline=offline, force=force)
-        report.outcome = _apply(project, planned, force=force, frozen=frozen, refuse="any" if frozen else "never")
+            planned = [Planned(entry=e) for e in project.locked]
+        report.outcome = _apply(project, planned, force=force, frozen=frozen, refuse="any" if frozen else "never",
+                                prepare=_lock_sources(project, offline=offline))
     return report
 
 
@@ -521,10 +539,7 @@ def update(project: Project, names: list[str], *, dry_run: bool = False, force: 
         new_entries = [p.entry for p in resolved.planned]
         report.changes = _diff(project.locked, new_entries)
         if dry_run:  # what the real run would stop at
-            from skillpm.installer import _changes_folder
-
-            the_plan = project.installer().plan(new_entries, force=force)
-            report.blocked = [project.installer()._conflict(s, {}) for s in the_plan.conflicts if _changes_folder(s)]
+            report.blocked = project.installer().blocked(new_entries, _changing_folders(project.locked, new_entries), force=force)
         else:
             report.outcome = _apply(project, resolved.planned, force=force)
     return report
@@ -547,14 +562,22 @@ def _label(e: LockedSkill | None) -> str | None:
     return f"{e.version} ({e.commit[:12]})" if e.commit else e.version
 
 
-def lock_new_specs(project: Project, new: dict[str, Spec], *, offline: bool = False) -> Report:
+def lock_new_specs(
+    project: Project,
+    new: dict[str, Spec],
+    *,
+    offline: bool = False,
+    edit_manifest: Callable[[Project, str], str] | None = None,
+) -> Report:
     """Add `new` (skills.toml key -> spec, keys not yet in the manifest) to
     skills.toml and skills.lock; install nothing (`skillpm import`).
 
     Under the project's lock: resolves the manifest's skills plus `new` (the
     new ones unlocked, the rest kept at their locked versions), learns the
     digests the lock needs, then writes skills.toml and skills.lock in one
-    journaled transaction (both or neither).
+    journaled transaction (both or neither). `edit_manifest(project, text)`
+    may change skills.toml's new text further in the same transaction
+    (`import` adds the agent targets the other tool used).
     `report.changes` lists what changed in the lock.
     """
     report = Report()
@@ -563,6 +586,9 @@ def lock_new_specs(project: Project, new: dict[str, Spec], *, offline: bool = Fa
         if taken:
             raise UsageError(f"already in {project.manifest.path.name}: {', '.join(sorted(taken))}")
         if not new:
+            if edit_manifest is not None:
+                text = edit_manifest(project, project.manifest_text)
+                project.installer().commit_files([(project.manifest.path, text)])
             return report
         specs = dict(project.manifest.skills)
         specs.update(new)
@@ -575,6 +601,8 @@ def lock_new_specs(project: Project, new: dict[str, Spec], *, offline: bool = Fa
             override, value = spec_to_entry(spec)
             set_entries[override or key] = value
         text = edit_skills(project.manifest_text, in_pyproject=project.manifest.in_pyproject, set_entries=set_entries)
+        if edit_manifest is not None:
+            text = edit_manifest(project, text)
         project.installer().commit_files([(project.manifest.path, text), (project.lock_path, dump_lock(entries))])
         report.changes = _diff(project.locked, entries)
     return report

@@ -46,25 +46,37 @@ def sync_project_targets(
     known = [target_folder(project, t) for t in TARGETS]
     if force and backup_dir is None:
         backup_dir = new_backup_dir
-    return sync_targets(
-        project.install_dir, entries, target_dirs(project), mode=project.manifest.link, known=known, force=force, backup_dir=backup_dir
+    wanted, outside = _split_outside(project)
+    results = sync_targets(
+        project.install_dir, entries, wanted, mode=project.manifest.link, known=known, force=force, backup_dir=backup_dir
     )
+    return results + [TargetSync(name, folder, problems=[_OUTSIDE]) for name, folder in outside]
+
+
+_OUTSIDE = "reached through a symbolic link that leaves the project; not touched (remove the link, or use the global scope)"
+
+
+def _split_outside(project: Project) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
+    """A project's targets, and those a link sends out of the project (never written)."""
+    from skillpm.ops.project import inside
+
+    wanted, outside = [], []
+    for name, folder in target_dirs(project):
+        (wanted if project.scope == "global" or inside(folder, project.root) else outside).append((name, folder))
+    return wanted, outside
 
 
 def new_backup_dir() -> Path:
-    """A new, empty folder under `<cache dir>/backups/` named by the time (for the target entries one sync replaces)."""
-    import tempfile
-    import time
+    """A new backups folder for the target entries one sync replaces."""
+    from skillpm.cache import new_backup_dir as new
 
-    from skillpm.cache import cache_dir
-
-    root = cache_dir() / "backups"
-    root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S") + "-targets-", dir=root))
+    return new("targets")
 
 
 def check_project_targets(project: Project) -> list[TargetCheck]:
-    return check_targets(project.install_dir, project.locked, target_dirs(project))
+    wanted, outside = _split_outside(project)
+    checks = check_targets(project.install_dir, project.locked, wanted)
+    return checks + [TargetCheck(name, folder, problems=[("*", _OUTSIDE)]) for name, folder in outside]
 
 
 def describe(project: Project | None, *, root: Path | None = None) -> list[dict]:

@@ -55,6 +55,19 @@ class Location:
 
 
 def parse_location(text: str, *, root: Path | None = None) -> Location:
+    """A location string, or SourceError: `_parse_location` with every failure of
+    the path and URL machinery (NUL bytes, unknown ~user, bad Unicode) made ours."""
+    try:
+        return _parse_location(text, root=root)
+    except SourceError:
+        raise
+    except (ValueError, RuntimeError, UnicodeError, OSError) as e:
+        from skillpm.spec import redact_url
+
+        raise SourceError(f"registry {redact_url(str(text))[:200]!r}: not a usable location ({e})") from e
+
+
+def _parse_location(text: str, *, root: Path | None = None) -> Location:
     """A location string (as written in [registries], in a lock, or given to --registry).
 
     `root` is the project root: a relative folder is resolved against it and

@@ -333,18 +333,20 @@ def test_cache_clean_keeps_backups_of_replaced_skills(cli, project, make_skill, 
 
 
 @pytest.mark.parametrize("command", [["lock"], ["update"], ["remove", "solo"], ["install"]])
-def test_every_command_reports_a_rolled_back_interrupted_install(cli, project, make_skill, command):
-    make_skill("solo", parent=project / "local")
+def test_every_command_reports_a_rolled_back_interrupted_install(cli, cli_env, project, make_skill, command):
+    src = make_skill("solo", parent=project / "local")
     cli("add", "./local/solo", cwd=project)
+    lock_before = (project / "skills.lock").read_bytes()
+    (src / "SKILL.md").write_text((src / "SKILL.md").read_text() + "\nmore\n")
+    cli_env["SKILLPM_KILL_AT"] = "txn.commit"  # killed after the moves and the lock write, before the commit point
+    r = cli("install", cwd=project, rc=None)
+    assert r.rc == -9
+    del cli_env["SKILLPM_KILL_AT"]
     txn = project / ".agents/skills/.skillpm/txn"
-    txn.mkdir(parents=True)
-    lock = project / "skills.lock"
-    (txn / "journal.json").write_text(
-        json.dumps({"ops": [], "lock_path": str(lock), "old_lock": lock.read_text(), "new_state": {}})
-    )
-    r = cli(*command, cwd=project)
+    assert (txn / "journal.json").exists() and (project / "skills.lock").read_bytes() != lock_before
+    r = cli(*command, cwd=project, rc=None)
     assert "note: rolled back an interrupted install" in r.err
-    assert not txn.exists()
+    assert not txn.exists()  # (the command itself then went on: lock, update and install re-read the changed skill)
 
 
 def test_frozen_install_of_a_new_empty_project_succeeds(cli, project):

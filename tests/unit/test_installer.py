@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -363,10 +364,16 @@ def test_a_kill_at_every_point_of_a_transaction_and_of_its_recovery(tmp_path, ma
 @pytest.mark.parametrize(
     ("journal", "why"),
     [
-        ('{"ops": [], "files": [{"path": "VICTIM", "old": "pwned"}], "new_state": {}}', "not this project's"),
-        ('{"ops": [{"folder": "..", "old": true, "new": true}], "files": [], "new_state": {}}', "unsafe folder"),
-        ('{"ops": [{"folder": "a/../../x", "old": true, "new": false}], "files": [], "new_state": {}}', "unsafe folder"),
-        ('{"ops": "x"}', "malformed"),
+        # a journal committed to a repository is refused whatever it says...
+        ('{"ops": [], "files": [], "new_state": {}}', "not written in this checkout"),
+        # ...and even one that guessed this checkout's id may name nothing outside it
+        ('{"checkout": "ID", "ops": [], "files": [{"path": "VICTIM", "old": "cHduZWQ="}], "new_state": {}}', "not this project's"),
+        ('{"checkout": "ID", "ops": [{"folder": "..", "old": true, "new": true}], "files": [], "new_state": {}}', "unsafe folder"),
+        ('{"checkout": "ID", "ops": [{"folder": "a/../../x", "old": true, "new": false}], "files": [], "new_state": {}}', "unsafe folder"),
+        ('{"checkout": "ID", "ops": [{"folder": "a", "old": false, "new": true}, {"folder": "a", "old": true, "new": false}], '
+         '"files": [], "new_state": {}}', "unsafe folder"),
+        ('{"checkout": "ID", "ops": "x", "files": []}', "malformed"),
+        ('{"checkout": "ID", "manifest_path": "x", "ops": [], "files": null}', "malformed"),
         ("[[[[" * 10000, "unreadable"),
         ("not json", "unreadable"),
     ],
@@ -377,14 +384,16 @@ def test_a_crafted_journal_is_refused_and_nothing_outside_is_touched(tmp_path, j
     lock_path = tmp_path / "p/skills.lock"
     inst = Installer(tmp_path / "p/.agents/skills", project_files=[lock_path])
     (inst.txn).mkdir(parents=True)
-    (inst.txn / "journal.json").write_text(journal.replace("VICTIM", str(victim)))
+    from skillpm.fs import checkout_id
+
+    (inst.txn / "journal.json").write_text(journal.replace("VICTIM", str(victim)).replace('"ID"', json.dumps(checkout_id(inst.state_dir))))
     (inst.txn / "committed").touch()
     with pytest.raises(InstallError, match=why):
         inst.recover()
     assert victim.read_text() == "precious\n"
 
 
-@pytest.mark.parametrize("link", [".skillpm", ".skillpm/txn"])
+@pytest.mark.parametrize("link", [".skillpm", ".skillpm/txn", ".skillpm/txn/old", ".skillpm/txn/new"])
 def test_a_linked_state_folder_is_refused(tmp_path, link):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -401,7 +410,15 @@ def test_a_linked_state_folder_is_refused(tmp_path, link):
 def test_an_unreadable_state_counts_as_empty(tmp_path):
     inst = Installer(tmp_path / "p/skills")
     inst.state_dir.mkdir(parents=True)
-    for text in ("{", "[]", '{"version": 2, "skills": {"../x": {"integrity": "sha256:' + "a" * 64 + '", "files": {}}}}',
+    from skillpm.fs import checkout_id
+
+    here = json.dumps(checkout_id(inst.state_dir))
+    good = '{"version": 2, "checkout": CK, "skills": {"a": {"integrity": "sha256:' + "a" * 64 + '", "files": {}}}}'
+    (inst.state_dir / "state.json").write_text(good.replace("CK", here))
+    assert list(inst.read_state()) == ["a"]
+    (inst.state_dir / "state.json").write_text(good.replace("CK", '"1:2"'))  # committed elsewhere
+    assert inst.read_state() == {}
+    for text in ("{", "[]", '{"version": 2, "checkout": CK, "skills": {"../x": {"integrity": "sha256:' + "a" * 64 + '", "files": {}}}}',
                  '{"version": 2, "skills": {"a": {"integrity": 1}}}', "[" * 100000):
-        (inst.state_dir / "state.json").write_text(text)
+        (inst.state_dir / "state.json").write_text(text.replace("CK", here))
         assert inst.read_state() == {}

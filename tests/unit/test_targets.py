@@ -303,10 +303,13 @@ def test_a_copied_project_keeps_its_own_links(tmp_path):
     sync_targets(install_dir, [a], [("claude-code", one / ".claude/skills")])
     two = tmp_path / "two"
     shutil.copytree(one, two, symlinks=True)
-    # the copy no longer configures claude-code: only its own links go, the original keeps its
+    # the copy's targets.json was written in another checkout: it is not trusted, so the copy
+    # deletes nothing (its link stays, reported by nobody as skillpm's); the original keeps its own
     sync_targets(two / ".agents/skills", [a], [])
-    assert not (two / ".claude/skills/a").exists()
+    assert (two / ".claude/skills/a").is_symlink()
     assert (one / ".claude/skills/a").is_symlink()
+    sync_targets(install_dir, [a], [])  # the original still knows its own link and removes it
+    assert not (one / ".claude/skills/a").exists()
 
 
 def test_a_tampered_record_never_reaches_outside_the_known_target_folders(layout):
