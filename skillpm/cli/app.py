@@ -315,7 +315,7 @@ def lock(
     _print_messages(report)
     _print_verbose(report)
     _print_changes(report.changes)
-    _info("Wrote skills.lock.")
+    _info("Wrote skills.lock." if report.wrote_lock else "skills.lock is up to date.")
 
 
 def _print_changes(changes) -> None:

@@ -42,6 +42,7 @@ class Report:
     changes: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # name, old, new
     stats: object = None
     recovered_targets: list = field(default_factory=list)  # targets synced after finishing an interrupted install
+    wrote_lock: bool = False  # `lock`: skills.lock's bytes changed
     blocked: list = field(default_factory=list)  # update --dry-run: installer.Conflicts the real run would stop at
 
     @property
@@ -223,10 +224,13 @@ def _lock_sources(project: Project, *, offline: bool) -> Callable[[list[LockedSk
     return prepare
 
 
-def _write_lock_only(project: Project, entries: list[LockedSkill]) -> None:
+def _write_lock_only(project: Project, entries: list[LockedSkill]) -> bool:
+    """Write skills.lock; False (and no write) when its bytes would not change."""
     text = dump_lock(entries)
-    if project.lock_text != text:  # never rewrite a lock whose bytes would not change
-        atomic_write(project.lock_path, text)
+    if project.lock_text == text:
+        return False
+    atomic_write(project.lock_path, text)
+    return True
 
 
 def _resolve(project: Project, specs: dict[str, Spec], *, unlock=None, update_all=False, offline=False) -> Resolved:
@@ -496,7 +500,7 @@ def lock(project: Project, *, offline: bool = False) -> Report:
         report.warnings.extend(resolved.sources.warnings)
         report.stats = resolved.stats
         entries = learn_digests(resolved.planned)
-        _write_lock_only(project, entries)
+        report.wrote_lock = _write_lock_only(project, entries)
         report.changes = _diff(project.locked or project.salvaged, entries)
     return report
 
