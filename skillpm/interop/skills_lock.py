@@ -114,24 +114,10 @@ def _loads(text: str, where: str) -> dict:
 
 
 def _conflict_sides(text: str) -> tuple[str, str]:
-    ours, theirs, state = [], [], "common"
-    for line in text.splitlines():
-        if re.match(r"^<{7}( |$)", line):
-            state = "ours"
-        elif re.match(r"^\|{7}( |$)", line):
-            state = "base"
-        elif re.match(r"^={7}$", line):
-            state = "theirs"
-        elif re.match(r"^>{7}( |$)", line):
-            state = "common"
-        elif state == "common":
-            ours.append(line)
-            theirs.append(line)
-        elif state == "ours":
-            ours.append(line)
-        elif state == "theirs":
-            theirs.append(line)
-    return "\n".join(ours), "\n".join(theirs)
+    """Ours and theirs of a merge-conflicted file (one splitter for every lock skillpm reads)."""
+    from skillpm.lockfile import conflict_sides
+
+    return conflict_sides(text) or (text, text)
 
 
 def _folder(skill_path: str | None) -> str | None:

@@ -12,7 +12,6 @@ a project that already has a lock and an installed skill.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -21,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.conftest import isolated_env
+
 from tests.conftest import skill_text, write_files
-from tests.integration.conftest import REPO_ROOT
 
 INSTALL_DIR = Path(".agents/skills")
 RAW_OS_ERROR = re.compile(r"Traceback|\[Errno|Errno \d|OSError|FileNotFoundError|FileExistsError|PermissionError|"
@@ -30,19 +30,8 @@ RAW_OS_ERROR = re.compile(r"Traceback|\[Errno|Errno \d|OSError|FileNotFoundError
 
 
 def env_for(root: Path, who: str) -> dict[str, str]:
-    home = root / f"home-{who}"
-    home.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SKILLPM_", "GIT_"))}
-    env.update(
-        HOME=str(home),
-        SKILLPM_CACHE_DIR=str(root / f"cache-{who}"),
-        SKILLPM_CONFIG_DIR=str(root / f"config-{who}"),
-        GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_TERMINAL_PROMPT="0",
-        NO_COLOR="1",
-        PYTHONPATH=str(REPO_ROOT),
-    )
+    """One user's isolated HOME, cache and config dirs, all different per `who`."""
+    env = isolated_env(root / f"user-{who}")
     return env
 
 

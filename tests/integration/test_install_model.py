@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.integration.conftest import isolated_env
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -67,7 +69,6 @@ from hypothesis.stateful import (
 )
 
 from tests.conftest import skill_text, write_files
-from tests.integration.conftest import REPO_ROOT
 
 INSTALL_DIR = Path(".agents/skills")
 KILLED = -signal.SIGKILL
@@ -155,20 +156,7 @@ def tree_digest(folder: Path) -> str:
 
 def base_env(root: Path) -> dict[str, str]:
     """Like tests/integration/conftest.py's cli_env, rooted at `root`."""
-    home = root / "home"
-    home.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SKILLPM_", "GIT_"))}
-    env.update(
-        HOME=str(home),
-        SKILLPM_CACHE_DIR=str(root / "cache"),
-        SKILLPM_CONFIG_DIR=str(root / "config"),
-        GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_TERMINAL_PROMPT="0",
-        NO_COLOR="1",
-        PYTHONPATH=str(REPO_ROOT),
-    )
-    return env
+    return isolated_env(root)
 
 
 @dataclass
