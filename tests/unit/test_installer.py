@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skillpm import fs, installer as installer_mod
 from skillpm.digest import tree_digest
@@ -422,3 +424,35 @@ def test_an_unreadable_state_counts_as_empty(tmp_path):
                  '{"version": 2, "skills": {"a": {"integrity": 1}}}', "[" * 100000):
         (inst.state_dir / "state.json").write_text(text.replace("CK", here))
         assert inst.read_state() == {}
+
+
+# --------------------------------------------------------------------------- #
+# the state and journal parsers are total
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=_json, with_checkout=st.booleans())
+def test_any_state_or_journal_json_is_read_or_refused_in_one_line(tmp_path_factory, data, with_checkout):
+    from skillpm.fs import checkout_id
+
+    root = tmp_path_factory.mktemp("fuzz")
+    inst = Installer(root / "skills", project_files=[root / "skills.lock"])
+    inst.txn.mkdir(parents=True)
+    if with_checkout and isinstance(data, dict):
+        data = {**data, "checkout": checkout_id(inst.state_dir)}
+    text = json.dumps(data)
+    (inst.state_dir / "state.json").write_text(json.dumps({"version": 2, "checkout": checkout_id(inst.state_dir), "skills": data}))
+    assert isinstance(inst.read_state(), dict)
+    (inst.txn / "journal.json").write_text(text)
+    try:
+        inst.recover()
+    except InstallError as e:
+        assert "\n" not in e.message
+    assert (root / "skills.lock").exists() is False
