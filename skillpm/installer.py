@@ -23,8 +23,9 @@ folder back where it came from. A kill during recovery leaves a journal the
 next recovery finishes the same way.
 
 The lock file that serializes every process working on the project lives in
-the install dir (`.skillpm/lock`), so two users, CI beside an IDE, or sudo all
-share it whatever their HOME or cache dir.
+the install dir (`.skillpm/lock`), so runs with different HOMEs or cache dirs
+(CI beside an IDE, sudo) share it. Files a root run creates there stay root's:
+a later run as the user needs them back (`sudo chown -R`).
 """
 
 from __future__ import annotations
