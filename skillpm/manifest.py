@@ -280,15 +280,22 @@ def initial_text(install_dir: str = DEFAULT_INSTALL_DIR) -> str:
     )
 
 
+def _skillpm_table(text: str, *, in_pyproject: bool) -> tuple[Any, Any]:
+    """(the tomlkit document, the table skillpm's keys live in: the document, or [tool.skillpm])."""
+    import tomlkit
+
+    doc = tomlkit.parse(text)
+    if not in_pyproject:
+        return doc, doc
+    tool = doc.setdefault("tool", tomlkit.table(is_super_table=True))
+    return doc, tool.setdefault("skillpm", tomlkit.table())
+
+
 def edit_skills(text: str, *, in_pyproject: bool, set_entries: dict[str, Any] | None = None, remove: list[str] | None = None) -> str:
     """Add/replace and remove `[skills]` entries, keeping everything else as written."""
     import tomlkit
 
-    doc = tomlkit.parse(text)
-    container: Any = doc
-    if in_pyproject:
-        tool = doc.setdefault("tool", tomlkit.table(is_super_table=True))
-        container = tool.setdefault("skillpm", tomlkit.table())
+    doc, container = _skillpm_table(text, in_pyproject=in_pyproject)
     if "skills" not in container:
         container["skills"] = tomlkit.table()
     skills = container["skills"]
@@ -312,11 +319,7 @@ def add_install_targets(text: str, names: list[str], *, in_pyproject: bool) -> s
 
     from skillpm.targets import canonical_name
 
-    doc = tomlkit.parse(text)
-    container: Any = doc
-    if in_pyproject:
-        tool = doc.setdefault("tool", tomlkit.table(is_super_table=True))
-        container = tool.setdefault("skillpm", tomlkit.table())
+    doc, container = _skillpm_table(text, in_pyproject=in_pyproject)
     if "install" not in container:
         container["install"] = tomlkit.table()
     install = container["install"]

@@ -111,15 +111,6 @@ class Plan:
     def conflicts(self) -> list[Step]:
         return self.of(CONFLICT)
 
-    @property
-    def writes(self) -> list[Step]:
-        return [s for s in self.steps if s.writes]
-
-    @property
-    def state_changes(self) -> bool:
-        """Would the install state change even where no folder moves (a kept or forgotten record)?"""
-        return any(s.kind == FORGET or (s.kind == KEEP and not _recorded_as(s.have, s.want)) for s in self.steps)
-
 
 def same_release(a: LockedSkill, b: LockedSkill) -> bool:
     """The same release of the same source: same bytes (the resolver and the planner both ask this)."""
@@ -128,10 +119,6 @@ def same_release(a: LockedSkill, b: LockedSkill) -> bool:
 
 def _same_release(a: LockedSkill | None, b: LockedSkill | None) -> bool:
     return a is not None and b is not None and same_release(a, b)
-
-
-def _recorded_as(have: Installed | None, want: LockedSkill | None) -> bool:
-    return have is not None and want is not None and have.integrity == want.integrity and have.entry == want
 
 
 def wanted_digest(want: LockedSkill, have: Installed | None) -> str | None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from skillpm.errors import ManifestError
+from skillpm.fs import remove_path
 
 __all__ = [
     "LINK_MODES",
@@ -348,7 +349,7 @@ class _Backups:
                 shutil.copy2(entry, out, follow_symlinks=False)
         except BaseException:
             if out.exists() or out.is_symlink():
-                _remove(out)
+                remove_path(out)
             raise
         return out
 
@@ -359,16 +360,9 @@ def _copy_into(src: Path, dest: Path) -> None:
 
     tmp = dest.parent / f".skillpm-tmp-{dest.name}"
     if tmp.exists() or tmp.is_symlink():
-        _remove(tmp)
+        remove_path(tmp)
     copy_skill(src, tmp)
     os.replace(tmp, dest)
-
-
-def _remove(path: Path) -> None:
-    if path.is_symlink() or not path.is_dir():
-        path.unlink()
-    else:
-        shutil.rmtree(path)
 
 
 def _place(canonical: Path, dest: Path, mode: str) -> dict:
@@ -462,7 +456,7 @@ def _sync_one(
         del made[skill]  # never follow a record out of the target folder
     if folder.is_dir() and not folder.is_symlink():  # half-made copies of a killed run (we hold the project lock)
         for tmp in folder.glob(".skillpm-tmp-*"):
-            _remove(tmp)
+            remove_path(tmp)
     for skill in sorted(set(made) - set(by_folder)):  # skills no longer installed
         dest = folder / skill
         rec = made[skill]
@@ -476,7 +470,7 @@ def _sync_one(
                 # still recorded, so that `install --force` can act on it later
                 result.problems.append(f"{skill}: the copy in {folder} was changed in place; left it (delete it by hand when done, or {_FORCE_HINT})")
             elif _backed_up(backups, dest, result, skill):
-                _remove(dest)
+                remove_path(dest)
                 del made[skill]
                 result.removed.append(skill)
         else:
@@ -540,7 +534,7 @@ def _sync_one(
             continue
         if current:
             continue
-        _remove(dest)
+        remove_path(dest)
         made[skill] = _made(_place(canonical, dest, mode), entry)
         result.updated.append(skill)
 
@@ -567,7 +561,7 @@ def _take_over(canonical: Path, dest: Path, entry, mode: str, made: dict[str, di
         return
     aside = dest.parent / f".skillpm-old-{skill}"
     if aside.exists() or aside.is_symlink():
-        _remove(aside)
+        remove_path(aside)
     os.replace(dest, aside)
     try:
         record = _made(_place(canonical, dest, mode), entry)
@@ -579,7 +573,7 @@ def _take_over(canonical: Path, dest: Path, entry, mode: str, made: dict[str, di
     made[skill] = record
     result.taken_over.append(skill)
     try:
-        _remove(aside)
+        remove_path(aside)
     except OSError as e:
         result.problems.append(f"{skill}: could not delete {aside}: {e.strerror or e} (a backup is at {result.backups[skill]})")
 

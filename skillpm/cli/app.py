@@ -95,10 +95,11 @@ def _project(global_: bool = False, *, create: bool = False, broken_lock_ok: boo
     return find_project(Path.cwd(), broken_lock_ok=broken_lock_ok)
 
 
-def _print_targets(outcome) -> None:
+def _print_targets(results) -> None:
+    """What syncing agent targets did (a list of TargetSync), one line per target, warnings last."""
     from skillpm.ops.targets import summarize
 
-    info, warnings = summarize(getattr(outcome, "targets", []), Path.cwd())
+    info, warnings = summarize(results, Path.cwd())
     for line in info:
         _info(f"  {line}")
     for line in warnings:
@@ -149,7 +150,7 @@ def _print_outcome(outcome) -> None:
         _info(f"  ! {conflict.describe()}")
     for b in outcome.backups:
         _info(f"note: the replaced copy was kept at {b}")
-    _print_targets(outcome)
+    _print_targets(outcome.targets)
 
 
 def _summary(outcome) -> str:
@@ -172,9 +173,9 @@ def _summary(outcome) -> str:
 
 def _finish(report) -> None:
     """Exit 1 when folders were left in conflict: the install dir is not the lock."""
-    outcome = report.outcome
-    if outcome is None or outcome.ok:
+    if report.ok:
         return
+    outcome = report.outcome
     n = len(outcome.conflicts)
     _err(f"error: {n} folder{'s' if n > 1 else ''} left as {'they are' if n > 1 else 'it is'}, so the install dir is not what skills.lock says")
     for hint in dict.fromkeys(c.hint for c in outcome.conflicts):
@@ -184,7 +185,7 @@ def _finish(report) -> None:
 
 def _print_report(report) -> None:
     _print_messages(report)
-    _print_recovered_targets(report)
+    _print_targets(report.recovered_targets)
     outcome = report.outcome
     if outcome is None:
         return
@@ -192,16 +193,6 @@ def _print_report(report) -> None:
     _print_verbose(report)
     _info(_summary(outcome))
     _finish(report)
-
-
-def _print_recovered_targets(report) -> None:
-    from skillpm.ops.targets import summarize
-
-    info, warnings = summarize(getattr(report, "recovered_targets", []), Path.cwd())
-    for line in info:
-        _info(f"  {line}")
-    for line in warnings:
-        _info(f"warning: {line}")
 
 
 @app.command()

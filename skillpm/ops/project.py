@@ -80,8 +80,8 @@ def _check_inside(folder: Path, root: Path, what: str) -> None:
     link committed to a repository must not send installs (or deletions) elsewhere."""
     import os
 
-    real, base = os.path.realpath(folder), os.path.realpath(root)
-    if os.path.commonpath([real, base]) != base:
+    if not inside(folder, root):
+        real = os.path.realpath(folder)
         raise ManifestError(
             f"{what} {folder} leads outside the project (to {real}) through a symbolic link",
             hint="remove the link, or set [install] dir to a folder inside the project",
@@ -89,6 +89,7 @@ def _check_inside(folder: Path, root: Path, what: str) -> None:
 
 
 def inside(folder: Path, root: Path) -> bool:
+    """Is `folder`, once links are followed, `root` or below it?"""
     import os
 
     real, base = os.path.realpath(folder), os.path.realpath(root)

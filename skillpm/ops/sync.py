@@ -214,7 +214,7 @@ def _lock_sources(project: Project, *, offline: bool) -> Callable[[list[LockedSk
 
                 check_tag(_git_url(entry, project), entry.tag, entry.commit, name=entry.name, offline=offline)
             out[entry.folder] = source_from_lock(entry, project, offline=offline)
-        git_items = [pair for e, pair in zip(entries, out.values()) if e.kind == "git"]
+        git_items = [out[e.folder] for e in entries if e.kind == "git"]
         if git_items and not offline:
             from skillpm.sources.git import prefetch_releases
 
