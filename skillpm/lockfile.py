@@ -115,6 +115,11 @@ def parse_lock(text: str, path: Path | str = LOCK_NAME) -> Lockfile:
     except tomllib.TOMLDecodeError as e:
         raise LockfileError(f"{path}: invalid TOML: {e}", hint="run `skillpm lock` to regenerate it") from None
     version = data.get("version")
+    if version is None:  # every lock skillpm writes starts with it: cut short, or not a skills.lock
+        raise LockfileError(
+            f"{path}: no `version = {LOCK_VERSION}` line: the file is truncated or is not a skills.lock",
+            hint="restore it from git, or run `skillpm lock` to regenerate it",
+        )
     if version != LOCK_VERSION:
         raise LockfileError(
             f"{path}: unsupported lockfile version {version!r} (this skillpm reads version {LOCK_VERSION})",
