@@ -44,8 +44,9 @@ def verify(project: Project) -> Verification:
     if installer.pending():  # half-moved folders are neither modified nor missing
         result.pending = True
         return result
+    state = installer.read_state()  # once, not once per skill
     for entry in project.locked:
-        result.skills.append((entry.name, entry.version, installer.status(entry)))
+        result.skills.append((entry.name, entry.version, installer.status(entry, state)))
     result.unexpected_folders = installer.unmanaged(project.locked)
     from skillpm.ops.targets import check_project_targets
 
@@ -57,6 +58,7 @@ def listing(project: Project) -> list[dict]:
     installer = project.installer()
     rows = []
     direct = _direct_names(project)
+    state = installer.read_state()
     for e in project.locked:
         rows.append(
             {
@@ -65,7 +67,7 @@ def listing(project: Project) -> list[dict]:
                 "folder": e.folder,
                 "source": e.source,
                 "direct": e.name in direct,
-                "state": installer.status(e).state,
+                "state": installer.status(e, state).state,
             }
         )
     return rows
