@@ -454,9 +454,10 @@ def _sync_one(
     by_folder = {e.folder: e for e in entries}
     for skill in [s for s in made if not _simple_name(s) or not isinstance(made[s], dict)]:
         del made[skill]  # never follow a record out of the target folder
-    if folder.is_dir() and not folder.is_symlink():  # half-made copies of a killed run (we hold the project lock)
-        for tmp in folder.glob(".skillpm-tmp-*"):
-            remove_path(tmp)
+    if folder.is_dir() and not folder.is_symlink():  # a killed run's half-made copies and taken-over
+        for pattern in (".skillpm-tmp-*", ".skillpm-old-*"):  # entries (backed up first); we hold the project lock
+            for tmp in folder.glob(pattern):
+                remove_path(tmp)
     for skill in sorted(set(made) - set(by_folder)):  # skills no longer installed
         dest = folder / skill
         rec = made[skill]

@@ -538,3 +538,14 @@ def test_implied_targets_come_from_the_lock_and_the_agent_folders(tmp_path):
         ("opencode", "the lock lists agent 'opencode'"),
     ]
     assert unknown == ["windsurf"]
+
+
+def test_leftovers_of_a_killed_sync_are_swept(tmp_path):
+    install_dir = tmp_path / "p/.agents/skills"
+    a = install(tmp_path / "p", "a")
+    target = tmp_path / "p/.claude/skills"
+    for name in (".skillpm-tmp-a", ".skillpm-old-b"):
+        (target / name).mkdir(parents=True)
+        (target / name / "SKILL.md").write_text("half\n")
+    sync_targets(install_dir, [a], [("claude-code", target)])
+    assert sorted(p.name for p in target.iterdir()) == ["a"]
